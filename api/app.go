@@ -1,0 +1,118 @@
+// Package api is payflow's HTTP surface: the fiber app with the REST API of
+// API.md, provider webhook endpoints, health, readiness and metrics.
+package api
+
+import (
+	"context"
+	"crypto/subtle"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/recover"
+	"github.com/gofiber/fiber/v2/middleware/requestid"
+	"github.com/prometheus/client_golang/prometheus"
+	"go.temporal.io/sdk/client"
+
+	"github.com/payflow/payflow/config"
+	"github.com/payflow/payflow/store"
+)
+
+// Deps are what the API needs.
+type Deps struct {
+	Config   config.Config
+	Store    *store.Store
+	Temporal client.Client
+	Logger   *slog.Logger
+	// Registry receives the API's metrics and is served on /metrics.
+	Registry *prometheus.Registry
+}
+
+type server struct {
+	Deps
+	log     *slog.Logger
+	metrics *metrics
+}
+
+// New builds the fiber app.
+func New(d Deps) *fiber.App {
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if d.Registry == nil {
+		d.Registry = prometheus.NewRegistry()
+	}
+	s := &server{Deps: d, log: d.Logger, metrics: newMetrics(d.Registry)}
+	app := fiber.New(fiber.Config{
+		AppName:               "payflow",
+		BodyLimit:             d.Config.BodyLimit,
+		ErrorHandler:          s.errorHandler,
+		DisableStartupMessage: true,
+		ReadTimeout:           15 * time.Second,
+		WriteTimeout:          30 * time.Second,
+		IdleTimeout:           90 * time.Second,
+	})
+	app.Use(requestid.New(requestid.Config{ContextKey: "requestid"}))
+	app.Use(recover.New(recover.Config{
+		EnableStackTrace: true,
+		StackTraceHandler: func(c *fiber.Ctx, e any) {
+			s.log.Error("panic in handler", "path", c.Path(), "request_id", requestID(c), "panic", fmt.Sprint(e), "stack", string(debug.Stack()))
+		},
+	}))
+	app.Use(s.metrics.middleware)
+
+	app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
+	app.Get("/readyz", s.readyz)
+	app.Get("/metrics", s.metrics.handler(d.Registry))
+	app.Get("/openapi.json", serveOpenAPI)
+
+	v1 := app.Group("/v1", s.auth)
+	s.routes(v1)
+	s.webhookRoutes(app.Group("/webhooks"))
+	app.Use(func(c *fiber.Ctx) error { return errorf(http.StatusNotFound, "not_found", "no such route") })
+	return app
+}
+
+// auth accepts `Authorization: Bearer <key>` for any configured key.
+func (s *server) auth(c *fiber.Ctx) error {
+	h := c.Get(fiber.HeaderAuthorization)
+	token, ok := strings.CutPrefix(h, "Bearer ")
+	if ok && token != "" {
+		for _, k := range s.Config.APIKeys {
+			if subtle.ConstantTimeCompare([]byte(token), []byte(k)) == 1 {
+				return c.Next()
+			}
+		}
+	}
+	c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="payflow"`)
+	return errorf(http.StatusUnauthorized, "unauthorized", "a valid bearer key is required")
+}
+
+// readyz is 200 only when PostgreSQL and Temporal both answer.
+func (s *server) readyz(c *fiber.Ctx) error {
+	ctx, cancel := context.WithTimeout(c.UserContext(), 2*time.Second)
+	defer cancel()
+	checks := fiber.Map{}
+	ready := true
+	if err := s.Store.Ping(ctx); err != nil {
+		checks["postgres"] = "down"
+		ready = false
+	} else {
+		checks["postgres"] = "ok"
+	}
+	if _, err := s.Temporal.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
+		checks["temporal"] = "down"
+		ready = false
+	} else {
+		checks["temporal"] = "ok"
+	}
+	status := http.StatusOK
+	if !ready {
+		status = http.StatusServiceUnavailable
+	}
+	return c.Status(status).JSON(fiber.Map{"ready": ready, "checks": checks})
+}

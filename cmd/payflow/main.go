@@ -1,0 +1,90 @@
+// Command payflow is the one binary of payflow: the dev stack, the API, the
+// worker, migrations and the provider sandboxes.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/payflow/payflow/config"
+)
+
+const usage = `payflow runs payments as durable Temporal workflows.
+
+Usage: payflow <command>
+
+Commands:
+  dev       everything in one process: embedded Temporal server + Web UI,
+            migrations, provider sandboxes, worker and API (prints the URLs)
+  api       the REST API and webhook endpoints
+  worker    the Temporal worker (workflows and activities)
+  migrate   apply the database migrations and exit
+  sandbox   the provider sandboxes alone
+  help      this text
+
+Configuration (environment variables and their defaults):
+`
+
+func main() {
+	cmd := "help"
+	if len(os.Args) > 1 {
+		cmd = os.Args[1]
+	}
+	if cmd == "help" || cmd == "-h" || cmd == "--help" {
+		fmt.Print(usage)
+		config.PrintHelp(os.Stdout)
+		return
+	}
+	cfg, err := config.Load(os.Getenv)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	logger := newLogger(os.Stderr, cfg, cmd == "dev" || cmd == "sandbox")
+	slog.SetDefault(logger)
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+
+	run, ok := map[string]func(context.Context, config.Config, *slog.Logger) error{
+		"dev":     runDev,
+		"api":     runAPIOnly,
+		"worker":  runWorkerOnly,
+		"migrate": runMigrate,
+		"sandbox": runSandboxOnly,
+	}[cmd]
+	if !ok {
+		fmt.Fprintf(os.Stderr, "unknown command %q\n\n%s", cmd, usage)
+		os.Exit(2)
+	}
+	if err := run(ctx, cfg, logger); err != nil {
+		logger.Error(cmd+" failed", "error", err)
+		os.Exit(1)
+	}
+}
+
+// newLogger logs text in dev and JSON otherwise, unless PAYFLOW_LOG_FORMAT says.
+func newLogger(w io.Writer, cfg config.Config, dev bool) *slog.Logger {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
+		level = slog.LevelInfo
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	format := cfg.LogFormat
+	if format == "" {
+		format = "json"
+		if dev {
+			format = "text"
+		}
+	}
+	if strings.EqualFold(format, "text") {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}

@@ -1,0 +1,174 @@
+package checkoutcom
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"time"
+)
+
+// PaymentRequest is a card payment from a token (tok_..., e.g. Accelerate's
+// processorToken).
+type PaymentRequest struct {
+	Token               string
+	Amount              int64 // minor units
+	Currency            string
+	Reference           string // ≤ 50 chars; our order id
+	Capture             bool   // always sent: Checkout.com defaults to true, the SDK to false
+	ProcessingChannelID string // defaults to Config.ProcessingChannelID
+	CustomerEmail       string
+	ThreeDS             bool
+	SuccessURL          string
+	FailureURL          string
+	Metadata            map[string]string // ≤ 20 keys, values ≤ 255 chars
+}
+
+type paymentBody struct {
+	Source              tokenSource       `json:"source"`
+	Amount              int64             `json:"amount"`
+	Currency            string            `json:"currency"`
+	Reference           string            `json:"reference,omitempty"`
+	Capture             bool              `json:"capture"`
+	ProcessingChannelID string            `json:"processing_channel_id,omitempty"`
+	Customer            *customerBody     `json:"customer,omitempty"`
+	ThreeDS             threeDSBody       `json:"3ds"`
+	SuccessURL          string            `json:"success_url,omitempty"`
+	FailureURL          string            `json:"failure_url,omitempty"`
+	Metadata            map[string]string `json:"metadata,omitempty"`
+}
+
+type tokenSource struct {
+	Type  string `json:"type"`
+	Token string `json:"token"`
+}
+
+type customerBody struct {
+	Email string `json:"email"`
+}
+
+type threeDSBody struct {
+	Enabled bool `json:"enabled"`
+}
+
+// Payment is a payment as returned by POST /payments (201 or 202) and
+// GET /payments/{id}.
+type Payment struct {
+	ID              string          `json:"id"`
+	ActionID        string          `json:"action_id"`
+	Amount          int64           `json:"amount"`
+	Currency        string          `json:"currency"`
+	Approved        bool            `json:"approved"`
+	Status          Status          `json:"status"`
+	ResponseCode    string          `json:"response_code"`
+	ResponseSummary string          `json:"response_summary"`
+	Reference       string          `json:"reference"`
+	Source          *Source         `json:"source,omitempty"`
+	Customer        *Customer       `json:"customer,omitempty"`
+	Metadata        Metadata        `json:"metadata,omitempty"`
+	Balances        *Balances       `json:"balances,omitempty"`
+	Links           map[string]Link `json:"_links,omitempty"`
+	RequestedOn     time.Time       `json:"requested_on"`
+
+	// HTTPStatus is 201 for a processed payment (approved or declined), 202 when
+	// the customer must complete 3-D Secure at RedirectURL, 200 for a GET. It
+	// and RedirectURL are ours, tagged so a Payment survives a JSON round trip
+	// (e.g. as an activity result).
+	HTTPStatus  int    `json:"http_status,omitempty"`
+	RedirectURL string `json:"redirect_url,omitempty"` // _links.redirect.href
+}
+
+// Source is the card a payment was made with.
+type Source struct {
+	ID          string `json:"id"`
+	Type        string `json:"type"`
+	Scheme      string `json:"scheme"`
+	Last4       string `json:"last4"`
+	Bin         string `json:"bin"`
+	ExpiryMonth int    `json:"expiry_month"`
+	ExpiryYear  int    `json:"expiry_year"`
+}
+
+// Customer is the payment's customer.
+type Customer struct {
+	ID    string `json:"id"`
+	Email string `json:"email"`
+	Name  string `json:"name"`
+}
+
+// Balances are a payment's running totals (GET /payments/{id}).
+type Balances struct {
+	TotalAuthorized    int64 `json:"total_authorized"`
+	TotalVoided        int64 `json:"total_voided"`
+	AvailableToVoid    int64 `json:"available_to_void"`
+	TotalCaptured      int64 `json:"total_captured"`
+	AvailableToCapture int64 `json:"available_to_capture"`
+	TotalRefunded      int64 `json:"total_refunded"`
+	AvailableToRefund  int64 `json:"available_to_refund"`
+}
+
+// UnmarshalJSON reads requested_on tolerantly and lifts the redirect link.
+func (p *Payment) UnmarshalJSON(b []byte) error {
+	type plain Payment
+	var w struct {
+		plain
+		RequestedOn string `json:"requested_on"`
+	}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	*p = Payment(w.plain)
+	p.RequestedOn = parseTime(w.RequestedOn)
+	if href := p.Links["redirect"].Href; href != "" {
+		p.RedirectURL = href
+	}
+	return nil
+}
+
+// Declined reports whether the payment was refused: a 201 with approved
+// false, or a payment whose status is Declined.
+func (p *Payment) Declined() bool {
+	return p.Status == StatusDeclined || (p.HTTPStatus == http.StatusCreated && !p.Approved)
+}
+
+// RequestPayment sends POST /payments. A decline is not an error: it comes
+// back as a Payment with Declined() true, so the caller can record its
+// response code. With an idempotency key the call is retried on 429/5xx and
+// transport errors; Checkout.com replays the first answer for a repeated key.
+func (c *Client) RequestPayment(ctx context.Context, req PaymentRequest, idempotencyKey string) (*Payment, error) {
+	body := paymentBody{
+		Source:              tokenSource{Type: "token", Token: req.Token},
+		Amount:              req.Amount,
+		Currency:            req.Currency,
+		Reference:           req.Reference,
+		Capture:             req.Capture,
+		ProcessingChannelID: req.ProcessingChannelID,
+		ThreeDS:             threeDSBody{Enabled: req.ThreeDS},
+		SuccessURL:          req.SuccessURL,
+		FailureURL:          req.FailureURL,
+		Metadata:            req.Metadata,
+	}
+	if body.ProcessingChannelID == "" {
+		body.ProcessingChannelID = c.channel
+	}
+	if req.CustomerEmail != "" {
+		body.Customer = &customerBody{Email: req.CustomerEmail}
+	}
+	var p Payment
+	resp, err := c.call(ctx, http.MethodPost, "/payments", body, idempotencyKey, &p)
+	if err != nil {
+		return nil, err
+	}
+	p.HTTPStatus = resp.Status
+	return &p, nil
+}
+
+// GetPayment sends GET /payments/{id}.
+func (c *Client) GetPayment(ctx context.Context, id string) (*Payment, error) {
+	var p Payment
+	resp, err := c.call(ctx, http.MethodGet, paymentPath(id), nil, "", &p)
+	if err != nil {
+		return nil, err
+	}
+	p.HTTPStatus = resp.Status
+	return &p, nil
+}

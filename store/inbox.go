@@ -1,0 +1,93 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"time"
+)
+
+// Inbox statuses.
+const (
+	InboxPending    = "pending"    // recorded, not yet delivered to its workflow
+	InboxDelivered  = "delivered"  // signalled to its workflow
+	InboxUnroutable = "unroutable" // verified but matches no order or workflow; kept for operators
+	InboxIgnored    = "ignored"    // nothing to do (e.g. a currency we do not manage)
+)
+
+// InboxEvent is one recorded provider webhook.
+type InboxEvent struct {
+	ID          int64           `db:"id" json:"id"`
+	Provider    string          `db:"provider" json:"provider"`
+	EventID     string          `db:"event_id" json:"event_id"`
+	EventType   string          `db:"event_type" json:"event_type"`
+	WorkflowID  sql.NullString  `db:"workflow_id" json:"-"`
+	Payload     json.RawMessage `db:"payload" json:"payload"`
+	Status      string          `db:"status" json:"status"`
+	Note        string          `db:"note" json:"note"`
+	Attempts    int             `db:"attempts" json:"attempts"`
+	ReceivedAt  time.Time       `db:"received_at" json:"received_at"`
+	DeliveredAt sql.NullTime    `db:"delivered_at" json:"-"`
+}
+
+const inboxColumns = `id, provider, event_id, event_type, workflow_id, payload, status, note, attempts, received_at, delivered_at`
+
+// RecordWebhook stores an event once per (provider, event id). It returns the
+// stored row and whether this call inserted it (false for a redelivery).
+func (s *Store) RecordWebhook(ctx context.Context, e InboxEvent) (InboxEvent, bool, error) {
+	if e.Status == "" {
+		e.Status = InboxPending
+	}
+	var out InboxEvent
+	err := s.db.GetContext(ctx, &out, `
+		INSERT INTO webhook_inbox (provider, event_id, event_type, workflow_id, payload, status, note)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)
+		ON CONFLICT (provider, event_id) DO NOTHING
+		RETURNING `+inboxColumns,
+		e.Provider, e.EventID, e.EventType, e.WorkflowID, []byte(e.Payload), e.Status, e.Note)
+	if err == nil {
+		return out, true, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return out, false, err
+	}
+	err = s.db.GetContext(ctx, &out, `SELECT `+inboxColumns+` FROM webhook_inbox WHERE provider = $1 AND event_id = $2`, e.Provider, e.EventID)
+	return out, false, err
+}
+
+// MarkInbox sets an event's status after a delivery attempt.
+func (s *Store) MarkInbox(ctx context.Context, id int64, status, note string) error {
+	_, err := s.db.ExecContext(ctx, `
+		UPDATE webhook_inbox SET status = $2, note = $3, attempts = attempts + 1,
+			delivered_at = CASE WHEN $2 = 'delivered' THEN now() ELSE delivered_at END
+		WHERE id = $1`, id, status, note)
+	return err
+}
+
+// NoteInboxAttempt records a failed delivery attempt; the event stays pending.
+func (s *Store) NoteInboxAttempt(ctx context.Context, id int64, note string) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE webhook_inbox SET attempts = attempts + 1, note = $2 WHERE id = $1`, id, note)
+	return err
+}
+
+// PendingWebhooks returns events recorded at least minAge ago and not yet
+// delivered, oldest first: the relay's work list.
+func (s *Store) PendingWebhooks(ctx context.Context, minAge time.Duration, limit int) ([]InboxEvent, error) {
+	var out []InboxEvent
+	err := s.db.SelectContext(ctx, &out, `
+		SELECT `+inboxColumns+` FROM webhook_inbox
+		WHERE status = 'pending' AND received_at <= now() - make_interval(secs => $1)
+		ORDER BY received_at LIMIT $2`, minAge.Seconds(), limit)
+	return out, err
+}
+
+// ListInbox lists recorded events, newest first, optionally by status and provider.
+func (s *Store) ListInbox(ctx context.Context, provider, status string, limit int) ([]InboxEvent, error) {
+	var out []InboxEvent
+	err := s.db.SelectContext(ctx, &out, `
+		SELECT `+inboxColumns+` FROM webhook_inbox
+		WHERE ($1 = '' OR provider = $1) AND ($2 = '' OR status = $2)
+		ORDER BY id DESC LIMIT $3`, provider, status, limit)
+	return out, err
+}
