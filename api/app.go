@@ -19,6 +19,8 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/payflow/payflow/config"
+	"github.com/payflow/payflow/inbox"
+	"github.com/payflow/payflow/providers/rehive"
 	"github.com/payflow/payflow/store"
 )
 
@@ -27,6 +29,8 @@ type Deps struct {
 	Config   config.Config
 	Store    *store.Store
 	Temporal client.Client
+	Rehive   *rehive.Client
+	Inbox    *inbox.Deliverer
 	Logger   *slog.Logger
 	// Registry receives the API's metrics and is served on /metrics.
 	Registry *prometheus.Registry

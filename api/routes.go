@@ -6,7 +6,16 @@ import "github.com/gofiber/fiber/v2"
 func (s *server) routes(v1 fiber.Router) {
 	v1.Put("/products/:sku", s.putProduct)
 	v1.Get("/products/:sku", s.getProduct)
+	v1.Post("/checkouts", s.idempotent, s.createCheckout)
+	v1.Get("/checkouts", s.listCheckouts)
+	v1.Get("/checkouts/:order_id", s.getCheckout)
+	v1.Post("/checkouts/:order_id/cancel", s.cancelCheckout)
+	v1.Post("/checkouts/:order_id/rehive/accounts", s.rehiveAccounts)
+	v1.Post("/checkouts/:order_id/rehive/pay", s.idempotent, s.rehivePay)
+	v1.Get("/webhooks/inbox", s.listInbox)
+	// Currency manager (api/currency_manager.go).
+	// CM v1.Get("/rehive/transactions/:tx_id", s.getRehiveTransaction)
+	// CM v1.Get("/deposits/:ledger_tx_id", s.getDeposit)
+	// CM v1.Put("/account-links/:rehive_account", s.putAccountLink)
+	// CM v1.Get("/account-links/:rehive_account", s.getAccountLink)
 }
-
-// webhookRoutes mounts the provider webhook endpoints (each provider's own auth).
-func (s *server) webhookRoutes(r fiber.Router) {}

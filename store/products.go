@@ -140,3 +140,24 @@ func (s *Store) HeldReservations(ctx context.Context, orderID string) (int, erro
 	err := s.db.GetContext(ctx, &n, `SELECT count(*) FROM reservations WHERE order_id = $1 AND status = 'held'`, orderID)
 	return n, err
 }
+
+// Restock returns the committed units of a refunded order to stock.
+// Idempotent: each committed line is restocked once.
+func (s *Store) Restock(ctx context.Context, orderID string) error {
+	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+		var sold []Line
+		if err := tx.SelectContext(ctx, &sold, `
+			UPDATE reservations SET status = 'released', updated_at = now()
+			WHERE order_id = $1 AND status = 'committed'
+			RETURNING sku, quantity`, orderID); err != nil {
+			return err
+		}
+		sort.Slice(sold, func(i, j int) bool { return sold[i].SKU < sold[j].SKU })
+		for _, l := range sold {
+			if _, err := tx.ExecContext(ctx, `UPDATE products SET stock = stock + $2, updated_at = now() WHERE sku = $1`, l.SKU, l.Quantity); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}

@@ -4,21 +4,24 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"path/filepath"
 
-	"github.com/payflow/payflow/api"
+	"github.com/payflow/payflow/app"
 	"github.com/payflow/payflow/config"
 	"github.com/payflow/payflow/devserver"
+	"github.com/payflow/payflow/sandbox"
 )
 
-// runDev brings the whole stack up in one process.
+// runDev brings the whole stack up in one process: migrations, the embedded
+// Temporal server and Web UI, the sandboxes, the worker and the API.
 func runDev(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
-	st, err := openStore(cfg)
+	a, err := app.New(cfg, logger)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	if err := migrate(ctx, st, logger); err != nil {
+	defer a.Close()
+	if err := a.Migrate(ctx); err != nil {
 		return fmt.Errorf("%w (is PostgreSQL running at DATABASE_URL? `make run` starts it)", err)
 	}
 	dataDir, err := filepath.Abs(cfg.DataDir)
@@ -36,20 +39,25 @@ func runDev(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		return err
 	}
 	defer ts.Stop()
-	tc, err := temporalClient(cfg, logger)
+	sb := sandbox.New(cfg, "http://"+cfg.SandboxAddr, sandbox.Options{Logger: logger})
+	defer sb.Close()
+	ln, err := net.Listen("tcp", cfg.APIAddr)
 	if err != nil {
-		return err
+		return fmt.Errorf("api listen: %w", err)
 	}
-	defer tc.Close()
-	app := api.New(api.Deps{Config: cfg, Store: st, Temporal: tc, Logger: logger})
 	fmt.Printf(`
 payflow dev is up
-  API            http://%s   (bearer key: %s)
+  API            http://%s   (Authorization: Bearer %s)
   Temporal UI    http://%s
   Temporal gRPC  %s   (namespace %s)
-  Sandboxes      http://%s/sandbox/{checkoutcom,rehive/3,ledger}
+  Sandboxes      http://%s/sandbox/checkoutcom  .../sandbox/rehive/3  .../sandbox/ledger
   Data           %s
 Stop with Ctrl-C.
+
 `, cfg.APIAddr, cfg.APIKeys[0], cfg.UIAddr, cfg.TemporalAddress, cfg.Namespace, cfg.SandboxAddr, dataDir)
-	return serveAPI(ctx, app, cfg.APIAddr, logger)
+	return runAll(ctx,
+		func(ctx context.Context) error { return serveHTTP(ctx, cfg.SandboxAddr, sb.Handler(), logger) },
+		a.RunWorker,
+		func(ctx context.Context) error { return a.ServeAPI(ctx, ln) },
+	)
 }

@@ -9,7 +9,8 @@ import (
 )
 
 // CreateTransaction creates a transaction, or returns the existing one when
-// req.ID is already taken, so it is safe to retry.
+// req.ID is already taken, so it is safe to retry. Reusing an id for a
+// different type, account, amount or currency is a Conflict.
 func (c *Client) CreateTransaction(ctx context.Context, req CreateRequest) (*Transaction, error) {
 	if req.ID == "" {
 		return nil, &httpx.Error{Provider: provider, Class: httpx.Invalid, Message: "transaction id is required"}

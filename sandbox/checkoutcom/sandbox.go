@@ -97,13 +97,19 @@ func (s *Sandbox) SetWebhookURL(url string) { s.webhookURL.Store(url) }
 func (s *Sandbox) Handler() http.Handler {
 	mux := http.NewServeMux()
 	api := func(pattern string, h http.HandlerFunc) { mux.Handle(pattern, s.authenticated(h)) }
+	read := func(f apiFunc) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			status, v := f(w, r)
+			respond(w, status, v)
+		}
+	}
 	mux.HandleFunc("POST "+Prefix+"/tokens", s.createToken)
-	api("POST "+Prefix+"/payments", s.requestPayment)
-	api("GET "+Prefix+"/payments/{id}", s.getPayment)
-	api("GET "+Prefix+"/payments/{id}/actions", s.getActions)
-	api("POST "+Prefix+"/payments/{id}/captures", s.capture)
-	api("POST "+Prefix+"/payments/{id}/voids", s.void)
-	api("POST "+Prefix+"/payments/{id}/refunds", s.refund)
+	api("POST "+Prefix+"/payments", s.idempotent(s.requestPayment))
+	api("GET "+Prefix+"/payments/{id}", read(s.getPayment))
+	api("GET "+Prefix+"/payments/{id}/actions", read(s.getActions))
+	api("POST "+Prefix+"/payments/{id}/captures", s.idempotent(s.actionHandler("payment_captured", s.captureAction)))
+	api("POST "+Prefix+"/payments/{id}/voids", s.idempotent(s.actionHandler("payment_voided", s.voidAction)))
+	api("POST "+Prefix+"/payments/{id}/refunds", s.idempotent(s.actionHandler("payment_refunded", s.refundAction)))
 	mux.HandleFunc("GET "+Prefix+"/3ds/{id}", s.threeDSPage)
 	mux.HandleFunc(Prefix+"/_control/faults", s.faults.ServeControl)
 	mux.HandleFunc("GET "+Prefix+"/_control/state", s.state)

@@ -180,7 +180,15 @@ func (s *Sender) deliver(body []byte) {
 	for attempt := 0; ; attempt++ {
 		s.count(func(st *Stats) { st.WebhookAttempts++ })
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+		if err != nil {
+			cancel()
+			s.count(func(st *Stats) { st.WebhooksFailed++ })
+			if s.Logger != nil {
+				s.Logger.Warn("sandbox webhook: bad target URL", "error", err)
+			}
+			return
+		}
 		req.Header.Set("Content-Type", "application/json")
 		if s.Sign != nil {
 			s.Sign(req.Header, body)

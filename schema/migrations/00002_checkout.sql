@@ -49,7 +49,16 @@ CREATE TABLE order_status_history (
     UNIQUE (order_id, status)
 );
 
+-- A card token waits here between the API request and the charge activity,
+-- so it never enters workflow history; the charge deletes it once used.
+CREATE TABLE payment_tokens (
+    order_id   text PRIMARY KEY,
+    token      text NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now()
+);
+
 -- +goose Down
+DROP TABLE payment_tokens;
 DROP TABLE order_status_history;
 DROP TABLE payments;
 DROP TABLE order_lines;

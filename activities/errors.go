@@ -1,0 +1,34 @@
+// Package activities holds the activity implementations: structs that carry
+// the provider clients and the store, and turn provider failures into
+// retryable or non-retryable Temporal errors.
+package activities
+
+import (
+	"errors"
+	"strings"
+
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/payflow/payflow/providers/httpx"
+	"github.com/payflow/payflow/store"
+)
+
+// classify turns a provider or store error into a Temporal error: declines
+// and invalid requests never retry; 5xx, 429 and timeouts do, after the
+// provider's Retry-After when it gave one.
+func classify(err error) error {
+	if err == nil {
+		return nil
+	}
+	var pe *httpx.Error
+	if errors.As(err, &pe) {
+		if pe.Class == httpx.Retryable {
+			return temporal.NewApplicationErrorWithOptions(pe.Error(), string(pe.Class), temporal.ApplicationErrorOptions{NextRetryDelay: pe.RetryAfter})
+		}
+		return temporal.NewNonRetryableApplicationError(pe.Error(), string(pe.Class), nil, strings.Join(pe.Codes, ","))
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return temporal.NewNonRetryableApplicationError(err.Error(), "not_found", nil)
+	}
+	return err // database and transport trouble: retry
+}

@@ -1,0 +1,335 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strconv"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/payflow/payflow/store"
+	"github.com/payflow/payflow/workflows"
+)
+
+var (
+	orderIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,49}$`)
+	tokenPattern   = regexp.MustCompile(`^tok_[A-Za-z0-9_]{8,64}$`)
+	emailPattern   = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
+)
+
+// refundWindow is how long a fulfilled checkout can still be cancelled
+// (and refunded).
+const refundWindow = workflows.DefaultRefundWindow
+
+type checkoutBody struct {
+	OrderID  string     `json:"order_id"`
+	Currency string     `json:"currency"`
+	Lines    []lineBody `json:"lines"`
+	Customer struct {
+		Email string `json:"email"`
+	} `json:"customer"`
+	Payment struct {
+		Method         string `json:"method"`
+		ProcessorToken string `json:"processor_token,omitempty"`
+	} `json:"payment"`
+}
+
+type lineBody struct {
+	SKU      string `json:"sku"`
+	Quantity int64  `json:"quantity"`
+}
+
+func (b *checkoutBody) validate() *Error {
+	f := map[string]string{}
+	if !orderIDPattern.MatchString(b.OrderID) {
+		f["order_id"] = "1-50 letters, digits, dot, dash, colon or underscore"
+	}
+	if !currencyPattern.MatchString(b.Currency) {
+		f["currency"] = "ISO 4217 code such as USD"
+	}
+	if len(b.Lines) == 0 || len(b.Lines) > 100 {
+		f["lines"] = "between 1 and 100 lines"
+	}
+	seen := map[string]bool{}
+	for i, l := range b.Lines {
+		if !skuPattern.MatchString(l.SKU) || seen[l.SKU] {
+			f[fmt.Sprintf("lines[%d].sku", i)] = "a valid sku, once per checkout"
+		}
+		seen[l.SKU] = true
+		if l.Quantity < 1 || l.Quantity > 10000 {
+			f[fmt.Sprintf("lines[%d].quantity", i)] = "between 1 and 10000"
+		}
+	}
+	if b.Customer.Email != "" && !emailPattern.MatchString(b.Customer.Email) {
+		f["customer.email"] = "an email address"
+	}
+	switch b.Payment.Method {
+	case workflows.MethodCard:
+		if !tokenPattern.MatchString(b.Payment.ProcessorToken) {
+			f["payment.processor_token"] = "a Checkout.com token (tok_...)"
+		}
+	case workflows.MethodRehive:
+		if b.Payment.ProcessorToken != "" {
+			f["payment.processor_token"] = "only for card payments"
+		}
+	default:
+		f["payment.method"] = "card or rehive"
+	}
+	if len(f) > 0 {
+		return invalidFields(f)
+	}
+	return nil
+}
+
+type checkoutCreated struct {
+	OrderID    string `json:"order_id"`
+	WorkflowID string `json:"workflow_id"`
+	RunID      string `json:"run_id"`
+	Status     string `json:"status"`
+	Amount     int64  `json:"amount"`
+	Currency   string `json:"currency"`
+}
+
+// createCheckout prices the cart, records the order and starts its workflow.
+// The order id is the idempotency key: the same body again answers 200 with
+// the same checkout, a different body 409.
+func (s *server) createCheckout(c *fiber.Ctx) error {
+	ctx := c.UserContext()
+	var b checkoutBody
+	if err := decodeJSON(c, &b); err != nil {
+		return err
+	}
+	if err := b.validate(); err != nil {
+		return err
+	}
+	amount, apiErr, err := s.priceCart(ctx, b)
+	if err != nil {
+		return s.storeError(err)
+	}
+	if apiErr != nil {
+		return apiErr
+	}
+	wfID := workflows.CheckoutWorkflowID(b.OrderID)
+	order, created, err := s.Store.CreateOrder(ctx, store.Order{
+		OrderID: b.OrderID, Status: workflows.StatusPending, Amount: amount, Currency: b.Currency,
+		PaymentMethod: b.Payment.Method, CustomerEmail: b.Customer.Email, RequestHash: hashJSON(b), WorkflowID: wfID,
+	})
+	if err != nil {
+		return s.storeError(err)
+	}
+	if !created && order.RequestHash != hashJSON(b) {
+		return errorf(http.StatusConflict, "order_conflict", "order "+b.OrderID+" exists with a different body")
+	}
+	if b.Payment.Method == workflows.MethodCard {
+		if err := s.Store.PutPaymentToken(ctx, b.OrderID, b.Payment.ProcessorToken); err != nil {
+			return s.storeError(err)
+		}
+	}
+	// Starting is idempotent too: a retry after a failed start finishes the job.
+	runID, err := s.startCheckout(ctx, b, order)
+	if err != nil {
+		s.log.Warn("checkout workflow not started", "order_id", b.OrderID, "error", err)
+		return errorf(http.StatusServiceUnavailable, "temporal_unavailable", "the checkout is recorded but could not start; retry the same request")
+	}
+	if runID != "" && order.RunID == "" {
+		if err := s.Store.SetOrderRun(ctx, b.OrderID, runID); err != nil {
+			s.log.Warn("run id not recorded", "order_id", b.OrderID, "error", err)
+		}
+		order.RunID = runID
+	}
+	status := http.StatusCreated
+	if !created {
+		status = http.StatusOK
+	}
+	return c.Status(status).JSON(checkoutCreated{
+		OrderID: b.OrderID, WorkflowID: wfID, RunID: order.RunID, Status: order.Status, Amount: order.Amount, Currency: order.Currency,
+	})
+}
+
+// priceCart prices the cart from the catalog so the answer can state the
+// amount; the workflow prices it again and its figure is authoritative.
+func (s *server) priceCart(ctx context.Context, b checkoutBody) (int64, *Error, error) {
+	skus := make([]string, len(b.Lines))
+	for i, l := range b.Lines {
+		skus[i] = l.SKU
+	}
+	products, err := s.Store.GetProducts(ctx, skus)
+	if err != nil {
+		return 0, nil, err
+	}
+	var amount int64
+	fields := map[string]string{}
+	for i, l := range b.Lines {
+		p, ok := products[l.SKU]
+		switch {
+		case !ok:
+			fields[fmt.Sprintf("lines[%d].sku", i)] = "unknown sku"
+		case !p.Active:
+			fields[fmt.Sprintf("lines[%d].sku", i)] = "not for sale"
+		case p.Currency != b.Currency:
+			fields[fmt.Sprintf("lines[%d].sku", i)] = "priced in " + p.Currency
+		}
+		amount += p.Price * l.Quantity
+	}
+	if len(fields) > 0 {
+		return 0, &Error{Status: http.StatusUnprocessableEntity, Code: "invalid_cart", Message: "the cart cannot be sold", Fields: fields}, nil
+	}
+	return amount, nil, nil
+}
+
+func (s *server) startCheckout(ctx context.Context, b checkoutBody, order store.Order) (string, error) {
+	lines := make([]workflows.LineInput, len(b.Lines))
+	for i, l := range b.Lines {
+		lines[i] = workflows.LineInput{SKU: l.SKU, Quantity: l.Quantity}
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	run, err := s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                       order.WorkflowID,
+		TaskQueue:                s.Config.TaskQueue,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			workflows.SAOrderID.ValueSet(b.OrderID), workflows.SAStatus.ValueSet(workflows.StatusPending)),
+	}, workflows.CheckoutWorkflowName, workflows.CheckoutInput{
+		OrderID: b.OrderID, Currency: b.Currency, Lines: lines, CustomerEmail: b.Customer.Email, Method: b.Payment.Method,
+		PaymentTimeout: s.Config.PaymentTimeout, RefundWindow: refundWindow,
+	})
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	if errors.As(err, &started) {
+		return started.RunId, nil // it ran and closed already
+	}
+	if err != nil {
+		return "", err
+	}
+	return run.GetRunID(), nil
+}
+
+// getCheckout answers from the workflow while it runs and from the read model
+// once it has closed (or when the worker cannot answer).
+func (s *server) getCheckout(c *fiber.Ctx) error {
+	ctx := c.UserContext()
+	order, err := s.Store.GetOrder(ctx, c.Params("order_id"))
+	if errors.Is(err, store.ErrNotFound) {
+		return errorf(http.StatusNotFound, "checkout_not_found", "no checkout with this order id")
+	}
+	if err != nil {
+		return s.storeError(err)
+	}
+	if !workflows.IsTerminal(order.Status) || order.Status == workflows.StatusFulfilled {
+		if st, err := s.queryCheckout(ctx, order.WorkflowID); err == nil {
+			return c.JSON(st)
+		}
+	}
+	return c.JSON(stateFromOrder(order))
+}
+
+func (s *server) queryCheckout(ctx context.Context, workflowID string) (workflows.CheckoutState, error) {
+	var st workflows.CheckoutState
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	v, err := s.Temporal.QueryWorkflow(ctx, workflowID, "", workflows.QueryState)
+	if err != nil {
+		return st, err
+	}
+	return st, v.Get(&st)
+}
+
+// stateFromOrder is the read model in the query's shape.
+func stateFromOrder(o store.Order) workflows.CheckoutState {
+	var st workflows.CheckoutState
+	if len(o.State) > 2 && json.Unmarshal(o.State, &st) == nil && st.OrderID != "" {
+		return st
+	}
+	return workflows.CheckoutState{
+		OrderID: o.OrderID, Status: o.Status, Amount: o.Amount, Currency: o.Currency, FailureReason: o.FailureReason,
+		Payment: workflows.PaymentState{Method: o.PaymentMethod}, Lines: []workflows.PricedLine{}, Timeline: []workflows.TimelineEntry{},
+		WorkflowID: o.WorkflowID, RunID: o.RunID,
+	}
+}
+
+type checkoutSummary struct {
+	OrderID       string    `json:"order_id"`
+	Status        string    `json:"status"`
+	Amount        int64     `json:"amount"`
+	Currency      string    `json:"currency"`
+	PaymentMethod string    `json:"payment_method"`
+	FailureReason string    `json:"failure_reason"`
+	WorkflowID    string    `json:"workflow_id"`
+	RunID         string    `json:"run_id"`
+	CreatedAt     time.Time `json:"created_at"`
+	UpdatedAt     time.Time `json:"updated_at"`
+}
+
+// listCheckouts pages through the read model, newest first.
+func (s *server) listCheckouts(c *fiber.Ctx) error {
+	limit := 50
+	if v := c.Query("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 500 {
+			return invalidFields(map[string]string{"limit": "between 1 and 500"})
+		}
+		limit = n
+	}
+	status := c.Query("status")
+	if status != "" && !validStatus(status) {
+		return invalidFields(map[string]string{"status": "a checkout status"})
+	}
+	orders, err := s.Store.ListOrders(c.UserContext(), status, limit, c.Query("cursor"))
+	if err != nil {
+		return s.storeError(err)
+	}
+	items := make([]checkoutSummary, len(orders))
+	for i, o := range orders {
+		items[i] = checkoutSummary{o.OrderID, o.Status, o.Amount, o.Currency, o.PaymentMethod, o.FailureReason, o.WorkflowID, o.RunID, o.CreatedAt, o.UpdatedAt}
+	}
+	var next *string
+	if len(orders) == limit {
+		next = &orders[len(orders)-1].OrderID
+	}
+	return c.JSON(fiber.Map{"items": items, "next_cursor": next})
+}
+
+func validStatus(s string) bool {
+	switch s {
+	case workflows.StatusPending, workflows.StatusReserved, workflows.StatusAwaitingPayment, workflows.StatusRequiresAction, workflows.StatusPaid:
+		return true
+	}
+	return workflows.IsTerminal(s)
+}
+
+// cancelCheckout signals the workflow; it releases stock before payment and
+// refunds after capture. 409 once the order can no longer change.
+func (s *server) cancelCheckout(c *fiber.Ctx) error {
+	ctx := c.UserContext()
+	order, err := s.Store.GetOrder(ctx, c.Params("order_id"))
+	if errors.Is(err, store.ErrNotFound) {
+		return errorf(http.StatusNotFound, "checkout_not_found", "no checkout with this order id")
+	}
+	if err != nil {
+		return s.storeError(err)
+	}
+	if workflows.IsTerminal(order.Status) && order.Status != workflows.StatusFulfilled {
+		return errorf(http.StatusConflict, "checkout_final", "the checkout is already "+order.Status)
+	}
+	sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	err = s.Temporal.SignalWorkflow(sctx, order.WorkflowID, "", workflows.SignalCancel, nil)
+	var notFound *serviceerror.NotFound
+	if errors.As(err, &notFound) {
+		return errorf(http.StatusConflict, "checkout_final", "the checkout is closed ("+order.Status+")")
+	}
+	if err != nil {
+		return errorf(http.StatusServiceUnavailable, "temporal_unavailable", "could not reach the workflow; retry")
+	}
+	return c.Status(http.StatusAccepted).JSON(fiber.Map{"order_id": order.OrderID, "status": order.Status})
+}

@@ -1,0 +1,132 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/payflow/payflow/money"
+	"github.com/payflow/payflow/providers/httpx"
+	"github.com/payflow/payflow/providers/rehive"
+	"github.com/payflow/payflow/store"
+	"github.com/payflow/payflow/workflows"
+)
+
+// The customer's Rehive token is used inside these two requests only: it is
+// never stored, logged, or passed to a workflow.
+
+type rehiveTokenBody struct {
+	Token   string `json:"token"`
+	Account string `json:"account,omitempty"`
+}
+
+// rehiveOrder loads an order paid from a Rehive wallet that still awaits payment.
+func (s *server) rehiveOrder(c *fiber.Ctx, body *rehiveTokenBody) (store.Order, error) {
+	if err := decodeJSON(c, body); err != nil {
+		return store.Order{}, err
+	}
+	if body.Token == "" {
+		return store.Order{}, invalidFields(map[string]string{"token": "the customer's Rehive token"})
+	}
+	order, err := s.Store.GetOrder(c.UserContext(), c.Params("order_id"))
+	if errors.Is(err, store.ErrNotFound) {
+		return order, errorf(http.StatusNotFound, "checkout_not_found", "no checkout with this order id")
+	}
+	if err != nil {
+		return order, s.storeError(err)
+	}
+	if order.PaymentMethod != workflows.MethodRehive {
+		return order, errorf(http.StatusConflict, "wrong_payment_method", "this checkout is paid by "+order.PaymentMethod)
+	}
+	if workflows.IsTerminal(order.Status) {
+		return order, errorf(http.StatusConflict, "checkout_final", "the checkout is already "+order.Status)
+	}
+	return order, nil
+}
+
+// rehiveAccounts lists the customer's accounts with balances per currency.
+func (s *server) rehiveAccounts(c *fiber.Ctx) error {
+	var body rehiveTokenBody
+	if _, err := s.rehiveOrder(c, &body); err != nil {
+		return err
+	}
+	accounts, err := s.customerAccounts(c.UserContext(), body.Token)
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"accounts": accounts})
+}
+
+func (s *server) customerAccounts(ctx context.Context, token string) ([]rehive.Account, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	accounts, err := s.Rehive.Accounts(ctx, token)
+	if err != nil {
+		return nil, rehiveError(err)
+	}
+	return accounts, nil
+}
+
+// rehivePay posts the transfer from the customer's account to the merchant,
+// tagged with metadata.order_id; Rehive's webhook then moves the workflow.
+func (s *server) rehivePay(c *fiber.Ctx) error {
+	var body rehiveTokenBody
+	order, err := s.rehiveOrder(c, &body)
+	if err != nil {
+		return err
+	}
+	if body.Account == "" {
+		return invalidFields(map[string]string{"account": "the Rehive account reference to pay from"})
+	}
+	accounts, err := s.customerAccounts(c.UserContext(), body.Token)
+	if err != nil {
+		return err
+	}
+	var bal *rehive.AccountCurrency
+	for i := range accounts {
+		if accounts[i].Reference == body.Account {
+			bal = accounts[i].Currency(order.Currency)
+		}
+	}
+	if bal == nil {
+		return errorf(http.StatusUnprocessableEntity, "account_unusable", "the account does not exist or holds no "+order.Currency)
+	}
+	amount, ok := money.ToDivisibility(order.Amount, order.Currency, bal.Currency.Divisibility)
+	if !ok {
+		return errorf(http.StatusUnprocessableEntity, "amount_unrepresentable", "the amount cannot be paid at this currency's divisibility")
+	}
+	if bal.AvailableBalance < amount {
+		return errorf(http.StatusUnprocessableEntity, "insufficient_funds", "the account's available balance is too low")
+	}
+	ctx, cancel := context.WithTimeout(c.UserContext(), 15*time.Second)
+	defer cancel()
+	meta := map[string]any{"order_id": order.OrderID}
+	tx, err := s.Rehive.Transfer(ctx, body.Token, rehive.TransferRequest{
+		Amount: amount, Currency: order.Currency, Recipient: s.Config.Rehive.MerchantEmail,
+		DebitAccount: body.Account, DebitMetadata: meta, CreditMetadata: meta, Reference: order.OrderID,
+	}, "payflow-"+order.OrderID+"-rehive-pay")
+	if err != nil {
+		return rehiveError(err)
+	}
+	return c.Status(http.StatusAccepted).JSON(fiber.Map{"order_id": order.OrderID, "status": order.Status, "rehive_tx_id": string(tx.ID)})
+}
+
+// rehiveError maps a Rehive failure for the caller without echoing anything
+// that could hold the customer's token.
+func rehiveError(err error) error {
+	switch httpx.ClassOf(err) {
+	case httpx.Auth:
+		return errorf(http.StatusUnprocessableEntity, "rehive_token_rejected", "Rehive rejected the customer's token")
+	case httpx.Invalid, httpx.Declined, httpx.Conflict, httpx.NotFound:
+		var pe *httpx.Error
+		msg := "Rehive refused the request"
+		if errors.As(err, &pe) && pe.Message != "" {
+			msg += ": " + pe.Message
+		}
+		return errorf(http.StatusUnprocessableEntity, "rehive_rejected", msg)
+	}
+	return errorf(http.StatusServiceUnavailable, "rehive_unavailable", "Rehive is unavailable; retry")
+}

@@ -1,0 +1,171 @@
+// Package app assembles payflow from its configuration: the store, the
+// Temporal client, the provider clients, the webhook inbox, the API and the
+// worker. The binary's commands and the integration tests build it the same
+// way.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/prometheus/client_golang/prometheus"
+	"go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
+	sdkworker "go.temporal.io/sdk/worker"
+
+	"github.com/payflow/payflow/activities"
+	"github.com/payflow/payflow/api"
+	"github.com/payflow/payflow/config"
+	"github.com/payflow/payflow/inbox"
+	"github.com/payflow/payflow/providers/checkoutcom"
+	"github.com/payflow/payflow/providers/ledger"
+	"github.com/payflow/payflow/providers/rehive"
+	"github.com/payflow/payflow/schema"
+	"github.com/payflow/payflow/store"
+	"github.com/payflow/payflow/worker"
+)
+
+// App is an assembled payflow.
+type App struct {
+	Config      config.Config
+	Logger      *slog.Logger
+	Store       *store.Store
+	Temporal    client.Client
+	CheckoutCom *checkoutcom.Client
+	Rehive      *rehive.Client
+	Ledger      *ledger.Client
+	Inbox       *inbox.Deliverer
+	Registry    *prometheus.Registry
+}
+
+// New connects to PostgreSQL and Temporal lazily, so it succeeds while they
+// are down; /readyz reports them.
+func New(cfg config.Config, logger *slog.Logger) (*App, error) {
+	st, err := store.Open(cfg.DatabaseURL, cfg.DBMaxOpenConns, cfg.DBMaxIdleConns)
+	if err != nil {
+		return nil, err
+	}
+	tc, err := client.NewLazyClient(client.Options{
+		HostPort:  cfg.TemporalAddress,
+		Namespace: cfg.Namespace,
+		// The SDK logs every poll at info; keep warnings and errors.
+		Logger: tlog.NewStructuredLogger(slog.New(levelFilter{logger.Handler(), slog.LevelWarn}).With("component", "temporal-sdk")),
+	})
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("temporal client: %w", err)
+	}
+	a := &App{
+		Config: cfg, Logger: logger, Store: st, Temporal: tc, Registry: prometheus.NewRegistry(),
+		CheckoutCom: checkoutcom.New(checkoutcom.Config{
+			BaseURL: cfg.CheckoutCom.BaseURL, SecretKey: cfg.CheckoutCom.SecretKey, ProcessingChannelID: cfg.CheckoutCom.ProcessingChannelID,
+			Timeout: 20 * time.Second,
+		}),
+		Rehive: rehive.New(rehive.Config{BaseURL: cfg.Rehive.BaseURL, AdminToken: cfg.Rehive.AdminToken, Timeout: 20 * time.Second}),
+		Ledger: ledger.New(ledger.Config{BaseURL: cfg.Ledger.BaseURL, APIKey: cfg.Ledger.APIKey, Timeout: 20 * time.Second}),
+	}
+	a.Inbox = &inbox.Deliverer{
+		Store: st, Temporal: tc, TaskQueue: cfg.TaskQueue, Logger: logger,
+		Policy:            inbox.Policy{IsManaged: cfg.IsManaged, Stall: cfg.StallTimeout},
+		ResolveTransition: a.resolveTransition,
+	}
+	return a, nil
+}
+
+func (a *App) resolveTransition(ctx context.Context, id string) (string, string, error) {
+	t, err := a.Rehive.GetTransition(ctx, id)
+	if err != nil {
+		return "", "", err
+	}
+	return string(t.Transaction.ID), t.Transaction.Currency.Code, nil
+}
+
+// Close releases connections.
+func (a *App) Close() {
+	a.Temporal.Close()
+	a.Store.Close()
+}
+
+// Migrate applies the database migrations.
+func (a *App) Migrate(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	v, err := schema.Migrate(ctx, a.Store.DB().DB)
+	if err != nil {
+		return err
+	}
+	a.Logger.Info("database migrated", "version", v)
+	return nil
+}
+
+// API builds the fiber app.
+func (a *App) API() *fiber.App {
+	return api.New(api.Deps{
+		Config: a.Config, Store: a.Store, Temporal: a.Temporal, Rehive: a.Rehive, Inbox: a.Inbox,
+		Logger: a.Logger, Registry: a.Registry,
+	})
+}
+
+// Worker builds the Temporal worker with every activity wired to the clients.
+func (a *App) Worker() sdkworker.Worker {
+	return worker.New(a.Temporal, a.Config.TaskQueue, worker.Deps{
+		Checkout: &activities.Checkout{
+			Store: a.Store, CheckoutCom: a.CheckoutCom, Rehive: a.Rehive,
+			Merchant: activities.Merchant{Email: a.Config.Rehive.MerchantEmail, Account: a.Config.Rehive.MerchantAccount},
+		},
+	})
+}
+
+// ServeAPI serves the API on ln, with the inbox relay beside it, until ctx
+// ends; then it stops taking requests and lets those in flight finish.
+func (a *App) ServeAPI(ctx context.Context, ln net.Listener) error {
+	app := a.API()
+	relayCtx, stopRelay := context.WithCancel(ctx)
+	defer stopRelay()
+	go a.Inbox.Relay(relayCtx, time.Second, 3*time.Second)
+	errc := make(chan error, 1)
+	go func() { errc <- app.Listener(ln) }()
+	a.Logger.Info("api listening", "addr", ln.Addr().String())
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	a.Logger.Info("api shutting down")
+	if err := app.ShutdownWithTimeout(20 * time.Second); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return nil
+}
+
+// RunWorker runs the worker until ctx ends, then stops it cleanly.
+func (a *App) RunWorker(ctx context.Context) error {
+	w := a.Worker()
+	if err := w.Start(); err != nil {
+		return fmt.Errorf("start worker: %w", err)
+	}
+	a.Logger.Info("worker started", "task_queue", a.Config.TaskQueue)
+	<-ctx.Done()
+	a.Logger.Info("worker stopping")
+	w.Stop()
+	return nil
+}
+
+// levelFilter drops records below a level.
+type levelFilter struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (f levelFilter) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= f.min && f.Handler.Enabled(ctx, l)
+}
+
+func (f levelFilter) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return levelFilter{f.Handler.WithAttrs(attrs), f.min}
+}

@@ -1,0 +1,50 @@
+package config
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestDefaultsWorkForDev(t *testing.T) {
+	c, err := Load(func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.APIAddr != "127.0.0.1:8080" || c.UIAddr != "127.0.0.1:8233" || c.SandboxAddr != "127.0.0.1:8090" || c.TemporalAddress != "127.0.0.1:7233" {
+		t.Fatalf("addresses: %+v", c)
+	}
+	if c.PaymentTimeout != 15*time.Minute || c.StallTimeout != time.Hour {
+		t.Fatalf("timeouts %v %v", c.PaymentTimeout, c.StallTimeout)
+	}
+	if !c.IsManaged("xlm") || c.IsManaged("USD") || c.APIKeys[0] != "dev-key" {
+		t.Fatalf("managed %v keys %v", c.Managed, c.APIKeys)
+	}
+}
+
+func TestInvalidValuesAreReported(t *testing.T) {
+	env := map[string]string{"PAYFLOW_PAYMENT_TIMEOUT": "soon", "PAYFLOW_DB_MAX_OPEN_CONNS": "-1", "PAYFLOW_LOG_FORMAT": "xml", "PAYFLOW_API_KEYS": " , "}
+	_, err := Load(func(k string) string { return env[k] })
+	if err == nil {
+		t.Fatal("want an error")
+	}
+	for _, name := range []string{"PAYFLOW_PAYMENT_TIMEOUT", "PAYFLOW_DB_MAX_OPEN_CONNS", "PAYFLOW_LOG_FORMAT", "PAYFLOW_API_KEYS"} {
+		if !strings.Contains(err.Error(), name) {
+			t.Errorf("error does not name %s: %v", name, err)
+		}
+	}
+}
+
+func TestHelpListsEveryVariableWithoutSecrets(t *testing.T) {
+	var b bytes.Buffer
+	PrintHelp(&b)
+	for _, v := range Vars {
+		if !strings.Contains(b.String(), v.Name) {
+			t.Errorf("help misses %s", v.Name)
+		}
+		if v.Secret && v.Default != "" && strings.Contains(b.String(), v.Default) {
+			t.Errorf("help prints the secret default of %s", v.Name)
+		}
+	}
+}

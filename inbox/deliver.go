@@ -1,0 +1,128 @@
+package inbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+
+	"github.com/payflow/payflow/store"
+	"github.com/payflow/payflow/workflows"
+)
+
+// Deliverer sends recorded events to their workflows.
+type Deliverer struct {
+	Store     *store.Store
+	Temporal  client.Client
+	TaskQueue string
+	Policy    Policy
+	// ResolveTransition finds the transaction behind a Rehive transition when
+	// the event did not carry it.
+	ResolveTransition func(ctx context.Context, transitionID string) (txID, currency string, err error)
+	Logger            *slog.Logger
+}
+
+// Deliver signals the event's workflow and records the outcome. An error
+// means the event stays pending for the relay.
+func (d *Deliverer) Deliver(ctx context.Context, rec store.InboxEvent, r Route) error {
+	if r.Status == "" && r.WorkflowID == "" && r.TransitionID != "" {
+		if err := d.resolve(ctx, &r); err != nil {
+			_ = d.Store.NoteInboxAttempt(ctx, rec.ID, "resolve transition: "+err.Error())
+			return err
+		}
+	}
+	if r.Status != "" {
+		return d.Store.MarkInbox(ctx, rec.ID, r.Status, r.Note)
+	}
+	var err error
+	if r.Start != nil {
+		_, err = d.Temporal.SignalWithStartWorkflow(ctx, r.WorkflowID, r.Signal, r.Arg, client.StartWorkflowOptions{
+			ID:        r.WorkflowID,
+			TaskQueue: d.TaskQueue,
+			// A closed workflow is final: a late event must not start it again.
+			WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		}, r.Start.Workflow, r.Start.Input)
+	} else {
+		err = d.Temporal.SignalWorkflow(ctx, r.WorkflowID, "", r.Signal, r.Arg)
+	}
+	var notFound *serviceerror.NotFound
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	switch {
+	case err == nil:
+		return d.Store.MarkInbox(ctx, rec.ID, store.InboxDelivered, r.WorkflowID)
+	case errors.As(err, &notFound):
+		return d.Store.MarkInbox(ctx, rec.ID, store.InboxUnroutable, "no open workflow "+r.WorkflowID)
+	case errors.As(err, &started):
+		return d.Store.MarkInbox(ctx, rec.ID, store.InboxIgnored, "workflow "+r.WorkflowID+" already closed")
+	}
+	if nerr := d.Store.NoteInboxAttempt(ctx, rec.ID, err.Error()); nerr != nil {
+		d.Logger.Warn("inbox attempt not recorded", "id", rec.ID, "error", nerr)
+	}
+	return fmt.Errorf("deliver %s to %s: %w", r.EventID, r.WorkflowID, err)
+}
+
+func (d *Deliverer) resolve(ctx context.Context, r *Route) error {
+	if d.ResolveTransition == nil {
+		return errors.New("no transition resolver")
+	}
+	txID, currency, err := d.ResolveTransition(ctx, r.TransitionID)
+	if err != nil {
+		return err
+	}
+	if !d.Policy.IsManaged(currency) {
+		r.Status, r.Note = store.InboxIgnored, "currency "+currency+" is not managed"
+		return nil
+	}
+	r.WorkflowID = workflows.RehiveTxWorkflowID(txID)
+	r.Signal = workflows.SignalRehiveEvent
+	r.Arg = workflows.RehiveEvent{EventID: r.EventID, Event: r.EventType, TxID: txID, TransitionID: r.TransitionID, Currency: currency}
+	r.Start = &Start{Workflow: workflows.RehiveTxWorkflowName, Input: workflows.RehiveTxInput{TxID: txID, StallTimeout: d.Policy.Stall}}
+	return nil
+}
+
+// Relay delivers events still pending (Temporal was down, or the process
+// stopped between recording and delivering) until ctx ends.
+func (d *Deliverer) Relay(ctx context.Context, every, minAge time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		d.RelayOnce(ctx, minAge)
+	}
+}
+
+// RelayOnce makes one pass over pending events and returns how many it
+// delivered.
+func (d *Deliverer) RelayOnce(ctx context.Context, minAge time.Duration) int {
+	events, err := d.Store.PendingWebhooks(ctx, minAge, 100)
+	if err != nil {
+		d.Logger.Warn("relay: list pending webhooks", "error", err)
+		return 0
+	}
+	delivered := 0
+	for _, ev := range events {
+		r, err := RouteEvent(ev.Provider, ev.Payload, d.Policy)
+		if err != nil {
+			_ = d.Store.MarkInbox(ctx, ev.ID, store.InboxUnroutable, "unparseable: "+err.Error())
+			continue
+		}
+		dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		err = d.Deliver(dctx, ev, r)
+		cancel()
+		if err != nil {
+			d.Logger.Warn("relay: delivery failed; will retry", "provider", ev.Provider, "event_id", ev.EventID, "error", err)
+			continue
+		}
+		delivered++
+	}
+	return delivered
+}

@@ -1,0 +1,127 @@
+package integration
+
+import (
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/payflow/payflow/testenv"
+	"github.com/payflow/payflow/workflows"
+)
+
+const (
+	cardApproved     = "4242424242424242"
+	cardDeclined     = "4000000000000002"
+	card3DS          = "4000000000003220"
+	cardInsufficient = "4000000000009995"
+)
+
+func uid(prefix string) string { return prefix + "_" + testenv.RandomID(5) }
+
+// product creates a product and returns its SKU.
+func product(t *testing.T, price, stock int64) string {
+	t.Helper()
+	sku := uid("SKU")
+	r := env.API(t, http.MethodPut, "/v1/products/"+sku, map[string]any{"name": "Thing " + sku, "price": price, "currency": "USD", "stock": stock, "active": true})
+	if r.Status != http.StatusOK {
+		t.Fatalf("put product: %d %s", r.Status, r.Body)
+	}
+	return sku
+}
+
+func getProduct(t *testing.T, sku string) (stock, reserved int64) {
+	t.Helper()
+	var p struct{ Stock, Reserved int64 }
+	env.API(t, http.MethodGet, "/v1/products/"+sku, nil).JSON(t, &p)
+	return p.Stock, p.Reserved
+}
+
+func cardToken(t *testing.T, number string) string {
+	t.Helper()
+	r := env.SandboxCall(t, http.MethodPost, "/sandbox/checkoutcom/tokens", map[string]any{"type": "card", "number": number, "expiry_month": 12, "expiry_year": 2031, "cvv": "100"})
+	if r.Status != http.StatusCreated && r.Status != http.StatusOK {
+		t.Fatalf("token: %d %s", r.Status, r.Body)
+	}
+	return r.Map(t)["token"].(string)
+}
+
+func checkoutBody(orderID, sku string, qty int64, method, token string) map[string]any {
+	payment := map[string]any{"method": method}
+	if token != "" {
+		payment["processor_token"] = token
+	}
+	return map[string]any{
+		"order_id": orderID, "currency": "USD",
+		"lines":    []map[string]any{{"sku": sku, "quantity": qty}},
+		"customer": map[string]any{"email": "ada@example.com"},
+		"payment":  payment,
+	}
+}
+
+func createCheckout(t *testing.T, body map[string]any) {
+	t.Helper()
+	r := env.API(t, http.MethodPost, "/v1/checkouts", body)
+	if r.Status != http.StatusCreated {
+		t.Fatalf("create checkout: %d %s", r.Status, r.Body)
+	}
+}
+
+func getCheckout(t *testing.T, orderID string) workflows.CheckoutState {
+	t.Helper()
+	var st workflows.CheckoutState
+	r := env.API(t, http.MethodGet, "/v1/checkouts/"+orderID, nil)
+	if r.Status != http.StatusOK {
+		t.Fatalf("get checkout: %d %s", r.Status, r.Body)
+	}
+	r.JSON(t, &st)
+	return st
+}
+
+// waitStatus waits for the checkout to reach one of the statuses.
+func waitStatus(t *testing.T, orderID string, timeout time.Duration, statuses ...string) workflows.CheckoutState {
+	t.Helper()
+	var st workflows.CheckoutState
+	testenv.Eventually(t, timeout, fmt.Sprintf("%s to reach %v (last: %+v)", orderID, statuses, &st), func() bool {
+		st = getCheckout(t, orderID)
+		for _, s := range statuses {
+			if st.Status == s {
+				return true
+			}
+		}
+		return false
+	})
+	return st
+}
+
+type sandboxPayment struct {
+	ID        string `json:"id"`
+	Status    string `json:"status"`
+	Captured  int64  `json:"captured"`
+	Refunded  int64  `json:"refunded"`
+	Voided    int64  `json:"voided"`
+	Reference string `json:"reference"`
+}
+
+func ckoPayments(t *testing.T, reference string) []sandboxPayment {
+	t.Helper()
+	var out struct{ Payments []sandboxPayment }
+	env.SandboxCall(t, http.MethodGet, "/sandbox/checkoutcom/_control/payments?reference="+reference, nil).JSON(t, &out)
+	return out.Payments
+}
+
+func setFaults(t *testing.T, provider string, faults map[string]any) {
+	t.Helper()
+	if r := env.SandboxCall(t, http.MethodPost, "/sandbox/"+provider+"/_control/faults", faults); r.Status != http.StatusOK {
+		t.Fatalf("faults: %d %s", r.Status, r.Body)
+	}
+}
+
+func hasStep(st workflows.CheckoutState, step string) bool {
+	for _, e := range st.Timeline {
+		if e.Step == step {
+			return true
+		}
+	}
+	return false
+}

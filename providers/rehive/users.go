@@ -1,0 +1,89 @@
+package rehive
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+)
+
+// LoginResult is the answer to Login. Token is the customer's credential: use
+// it within the request that obtained it and never store or log it.
+type LoginResult struct {
+	Token string `json:"token"`
+	User  User   `json:"user"`
+}
+
+// String redacts the token so that printing a result cannot leak it.
+func (r LoginResult) String() string {
+	return fmt.Sprintf("{Token:[redacted] User:%s}", r.User.ID)
+}
+
+// LogValue redacts the token in structured logs.
+func (r LoginResult) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("token", "[redacted]"), slog.String("user", string(r.User.ID)))
+}
+
+// Login exchanges a customer's credentials for a token (POST /auth/login/).
+// It is not retried: a failed login is reported, not repeated.
+func (c *Client) Login(ctx context.Context, user, company, password string) (*LoginResult, error) {
+	body := map[string]string{"user": user, "company": company, "password": password}
+	var out LoginResult
+	if err := c.do(ctx, call{method: http.MethodPost, path: "/auth/login/", body: body}, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// Accounts lists the accounts of the customer whose token is given, with
+// balances per currency (GET /accounts/, first page).
+func (c *Client) Accounts(ctx context.Context, userToken string) ([]Account, error) {
+	var out accountList
+	if err := c.do(ctx, call{method: http.MethodGet, path: "/accounts/", token: userToken}, &out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// accountList is a list page {count, next, previous, results} or a bare array.
+type accountList []Account
+
+func (l *accountList) UnmarshalJSON(b []byte) error {
+	if trimmed := bytes.TrimSpace(b); len(trimmed) > 0 && trimmed[0] == '[' {
+		return json.Unmarshal(b, (*[]Account)(l))
+	}
+	var page struct {
+		Results []Account `json:"results"`
+	}
+	if err := json.Unmarshal(b, &page); err != nil {
+		return err
+	}
+	*l = page.Results
+	return nil
+}
+
+// TransferRequest moves money from the token's owner to Recipient (an email,
+// mobile number or user id) inside Rehive.
+type TransferRequest struct {
+	Amount         int64          `json:"amount"` // minor units, positive
+	Currency       string         `json:"currency"`
+	Recipient      string         `json:"recipient"`
+	DebitAccount   string         `json:"debit_account,omitempty"`
+	DebitMetadata  map[string]any `json:"debit_metadata,omitempty"`
+	CreditMetadata map[string]any `json:"credit_metadata,omitempty"`
+	Reference      string         `json:"reference,omitempty"`
+}
+
+// Transfer posts a transfer as the customer (POST /transactions/transfer/)
+// and returns the customer's (debit) side. With an idempotency key the call
+// is retried and a repeat returns the first answer.
+func (c *Client) Transfer(ctx context.Context, userToken string, req TransferRequest, idempotencyKey string) (*Transaction, error) {
+	var out Transaction
+	k := call{method: http.MethodPost, path: "/transactions/transfer/", token: userToken, body: req, key: idempotencyKey}
+	if err := c.do(ctx, k, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}

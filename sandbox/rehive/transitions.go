@@ -1,0 +1,136 @@
+package rehive
+
+import "net/http"
+
+const (
+	transitionPending  = "pending"
+	transitionApproved = "approved"
+	transitionDeclined = "declined"
+)
+
+// transition is a status change of a managed-currency transaction that waits
+// for the manager's approval.
+type transition struct {
+	id      string
+	tx      *transaction
+	status  string
+	from    string
+	to      string
+	created int64
+	updated int64
+}
+
+type transitionView struct {
+	ID          string `json:"id"`
+	Transaction txView `json:"transaction"`
+	Status      string `json:"status"`
+	FromStatus  string `json:"from_status"`
+	ToStatus    string `json:"to_status"`
+	Created     int64  `json:"created"`
+	Updated     int64  `json:"updated"`
+}
+
+func (st *state) transitionView(tr *transition) transitionView {
+	return transitionView{ID: tr.id, Transaction: st.txView(tr.tx), Status: tr.status,
+		FromStatus: tr.from, ToStatus: tr.to, Created: tr.created, Updated: tr.updated}
+}
+
+// nextStatus is where a live transaction goes next; "" when final.
+func nextStatus(status string) string {
+	switch status {
+	case initiating:
+		return pending
+	case pending:
+		return complete
+	}
+	return ""
+}
+
+// advanceLocked takes a user-created collection one step on: in a managed
+// currency it raises a transition for the manager (unless one is waiting);
+// otherwise the step is approved at once, until the collection is Complete.
+func (s *Sandbox) advanceLocked(col *collection, ob *outbox) {
+	d := col.driver
+	next := nextStatus(d.status)
+	if next == "" {
+		return
+	}
+	if !col.managed {
+		s.moveLocked(col, next, ob)
+		return
+	}
+	for _, tr := range d.transitions {
+		if tr.status == transitionPending {
+			return
+		}
+	}
+	now := nowMS()
+	tr := &transition{id: newUUID(), tx: d, status: transitionPending, from: d.status, to: next, created: now, updated: now}
+	s.st.transitions[tr.id] = tr
+	d.transitions = append(d.transitions, tr)
+	s.log.Debug("rehive sandbox: transition raised", "id", tr.id, "transaction", d.id, "to", next)
+	s.queueLocked(ob, eventTransitionCreate, s.st.transitionView(tr))
+}
+
+// resolveLocked records the outcome of a pending transition.
+func (s *Sandbox) resolveLocked(tr *transition, approved bool, now int64, ob *outbox) {
+	tr.status, tr.updated = transitionDeclined, now
+	if approved {
+		tr.status = transitionApproved
+	}
+	s.queueLocked(ob, eventTransitionUpdate, s.st.transitionView(tr))
+}
+
+func (s *Sandbox) getTransition(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	tr := s.st.transitions[r.PathValue("id")]
+	var v transitionView
+	if tr != nil {
+		v = s.st.transitionView(tr)
+	}
+	s.mu.Unlock()
+	if tr == nil {
+		writeError(w, notFound())
+		return
+	}
+	writeData(w, http.StatusOK, v)
+}
+
+// patchTransition handles PATCH /3/admin/transaction-transitions/{id}/
+// {"status": "approved"|"declined"}: approved moves the transaction (and its
+// collection) to the transition's target, declined fails it.
+func (s *Sandbox) patchTransition(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Status string `json:"status"`
+	}
+	if err := decodeJSON(r, &req); err != nil {
+		writeError(w, err)
+		return
+	}
+	if req.Status != transitionApproved && req.Status != transitionDeclined {
+		writeError(w, fieldError("status", "Status must be approved or declined."))
+		return
+	}
+	var v transitionView
+	err := s.write(func(ob *outbox) error {
+		tr := s.st.transitions[r.PathValue("id")]
+		if tr == nil {
+			return notFound()
+		}
+		if tr.status != transitionPending {
+			return fieldError("status", "The transition is "+tr.status+", not pending.")
+		}
+		target := failed
+		if req.Status == transitionApproved {
+			target = tr.to
+		}
+		s.moveLocked(tr.tx.col, target, ob) // resolves tr as well
+		v = s.st.transitionView(tr)
+		return nil
+	})
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeData(w, http.StatusOK, v)
+}

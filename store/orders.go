@@ -1,0 +1,170 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// Order is a row of the checkout read model.
+type Order struct {
+	OrderID       string          `db:"order_id"`
+	Status        string          `db:"status"`
+	Amount        int64           `db:"amount"`
+	Currency      string          `db:"currency"`
+	PaymentMethod string          `db:"payment_method"`
+	CustomerEmail string          `db:"customer_email"`
+	FailureReason string          `db:"failure_reason"`
+	RequestHash   string          `db:"request_hash"`
+	WorkflowID    string          `db:"workflow_id"`
+	RunID         string          `db:"run_id"`
+	State         json.RawMessage `db:"state"`
+	CreatedAt     time.Time       `db:"created_at"`
+	UpdatedAt     time.Time       `db:"updated_at"`
+}
+
+const orderColumns = `order_id, status, amount, currency, payment_method, customer_email, failure_reason, request_hash, workflow_id, run_id, state, created_at, updated_at`
+
+// CreateOrder inserts a new order, or returns the existing one with
+// created=false when the order id is taken.
+func (s *Store) CreateOrder(ctx context.Context, o Order) (Order, bool, error) {
+	if len(o.State) == 0 {
+		o.State = json.RawMessage(`{}`)
+	}
+	var out Order
+	err := s.db.GetContext(ctx, &out, `
+		INSERT INTO orders (order_id, status, amount, currency, payment_method, customer_email, request_hash, workflow_id, state)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+		ON CONFLICT (order_id) DO NOTHING
+		RETURNING `+orderColumns,
+		o.OrderID, o.Status, o.Amount, o.Currency, o.PaymentMethod, o.CustomerEmail, o.RequestHash, o.WorkflowID, []byte(o.State))
+	if err == nil {
+		return out, true, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return out, false, err
+	}
+	out, err = s.GetOrder(ctx, o.OrderID)
+	return out, false, err
+}
+
+// SetOrderRun records the workflow run that serves the order.
+func (s *Store) SetOrderRun(ctx context.Context, orderID, runID string) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE orders SET run_id = $2 WHERE order_id = $1 AND run_id = ''`, orderID, runID)
+	return err
+}
+
+// GetOrder returns one order.
+func (s *Store) GetOrder(ctx context.Context, orderID string) (Order, error) {
+	var o Order
+	err := s.db.GetContext(ctx, &o, `SELECT `+orderColumns+` FROM orders WHERE order_id = $1`, orderID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return o, ErrNotFound
+	}
+	return o, err
+}
+
+// OrderSnapshot is the state a checkout workflow writes at each step.
+type OrderSnapshot struct {
+	OrderID         string
+	Status          string
+	Amount          int64
+	FailureReason   string
+	RunID           string
+	Lines           []OrderLine
+	PaymentProvider string
+	PaymentID       string
+	PaymentStatus   string
+	Currency        string
+	Detail          string
+	State           json.RawMessage // the whole workflow state, served once it has closed
+	// TokenSpent drops the stored card token: the charge has happened.
+	TokenSpent bool
+}
+
+// OrderLine is a priced line of the read model.
+type OrderLine struct {
+	SKU       string
+	Quantity  int64
+	UnitPrice int64
+}
+
+// SaveOrderSnapshot writes the read model of one step in a transaction.
+func (s *Store) SaveOrderSnapshot(ctx context.Context, o OrderSnapshot) error {
+	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+		res, err := tx.ExecContext(ctx, `
+			UPDATE orders SET status = $2, amount = $3, failure_reason = $4, state = $5,
+				run_id = CASE WHEN $6 = '' THEN run_id ELSE $6 END, updated_at = now()
+			WHERE order_id = $1`,
+			o.OrderID, o.Status, o.Amount, o.FailureReason, []byte(o.State), o.RunID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		for _, l := range o.Lines {
+			if _, err := tx.ExecContext(ctx, `
+				INSERT INTO order_lines (order_id, sku, quantity, unit_price) VALUES ($1, $2, $3, $4)
+				ON CONFLICT (order_id, sku) DO UPDATE SET quantity = EXCLUDED.quantity, unit_price = EXCLUDED.unit_price`,
+				o.OrderID, l.SKU, l.Quantity, l.UnitPrice); err != nil {
+				return err
+			}
+		}
+		if o.PaymentID != "" {
+			if _, err := tx.ExecContext(ctx, `
+				INSERT INTO payments (order_id, provider, provider_payment_id, status, amount, currency)
+				VALUES ($1, $2, $3, $4, $5, $6)
+				ON CONFLICT (provider, provider_payment_id) DO UPDATE SET status = EXCLUDED.status, updated_at = now()`,
+				o.OrderID, o.PaymentProvider, o.PaymentID, o.PaymentStatus, o.Amount, o.Currency); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `
+			INSERT INTO order_status_history (order_id, status, detail) VALUES ($1, $2, $3)
+			ON CONFLICT (order_id, status) DO NOTHING`, o.OrderID, o.Status, o.Detail); err != nil {
+			return err
+		}
+		if o.TokenSpent {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM payment_tokens WHERE order_id = $1`, o.OrderID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// ListOrders pages through orders, newest first. The cursor is the last
+// order id of the previous page.
+func (s *Store) ListOrders(ctx context.Context, status string, limit int, after string) ([]Order, error) {
+	var out []Order
+	err := s.db.SelectContext(ctx, &out, `
+		SELECT `+orderColumns+` FROM orders o
+		WHERE ($1 = '' OR status = $1)
+		  AND ($3 = '' OR (o.created_at, o.order_id) < (SELECT created_at, order_id FROM orders WHERE order_id = $3))
+		ORDER BY created_at DESC, order_id DESC
+		LIMIT $2`, status, limit, after)
+	return out, err
+}
+
+// PutPaymentToken keeps a card token for the order's charge.
+func (s *Store) PutPaymentToken(ctx context.Context, orderID, token string) error {
+	_, err := s.db.ExecContext(ctx, `
+		INSERT INTO payment_tokens (order_id, token) VALUES ($1, $2)
+		ON CONFLICT (order_id) DO NOTHING`, orderID, token)
+	return err
+}
+
+// PaymentToken returns the order's card token, or ErrNotFound once spent.
+func (s *Store) PaymentToken(ctx context.Context, orderID string) (string, error) {
+	var tok string
+	err := s.db.GetContext(ctx, &tok, `SELECT token FROM payment_tokens WHERE order_id = $1`, orderID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", ErrNotFound
+	}
+	return tok, err
+}

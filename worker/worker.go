@@ -1,0 +1,33 @@
+// Package worker builds payflow's Temporal worker: every workflow and
+// activity registered under the names the workflows call.
+package worker
+
+import (
+	"time"
+
+	"go.temporal.io/sdk/client"
+	sdkworker "go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/payflow/payflow/activities"
+	"github.com/payflow/payflow/workflows"
+)
+
+// Deps are the activity implementations.
+type Deps struct {
+	Checkout *activities.Checkout
+}
+
+// New returns a worker on taskQueue; the caller starts and stops it.
+func New(c client.Client, taskQueue string, d Deps) sdkworker.Worker {
+	w := sdkworker.New(c, taskQueue, sdkworker.Options{
+		// On shutdown, give running activities time to finish before the
+		// worker stops; Temporal retries whatever is cut short.
+		WorkerStopTimeout:                  20 * time.Second,
+		MaxConcurrentActivityExecutionSize: 200,
+	})
+	w.RegisterWorkflowWithOptions(workflows.Checkout, workflow.RegisterOptions{Name: workflows.CheckoutWorkflowName})
+	// Method names are the activity names (workflows.Act*).
+	w.RegisterActivity(d.Checkout)
+	return w
+}

@@ -1,0 +1,360 @@
+package workflows
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
+)
+
+// This file holds the test harness of the checkout workflow: fake activities
+// registered by name (the workflow only knows names), with scripted answers and
+// a record of every call, plus helpers to signal, query and update at chosen
+// virtual times.
+
+const (
+	ckOrderID        = "ord_1001"
+	ckPaymentID      = "pay_abc"
+	ckAmount         = 2 * 1250
+	ckPaymentTimeout = 15 * time.Minute
+	ckRefundWindow   = 24 * time.Hour
+)
+
+// checkoutFakes are the activities of one test. Behaviour fields are set before the
+// workflow starts; the record fields are guarded by mu because activities run
+// on their own goroutines.
+type checkoutFakes struct {
+	mu           sync.Mutex
+	calls        map[string]int
+	saved        []CheckoutState
+	charges      []ChargeInput
+	cardRefunds  []CardPaymentInput
+	rehiveRefund []RehiveRefundInput
+	voids        []CardPaymentInput
+	verified     []RehivePaymentInput
+
+	priceErr   error
+	reserveErr error
+	chargeRes  ChargeResult
+	chargeErr  error
+	statuses   []string // GetCardPayment answers in order; the last one repeats
+	voidErrs   []error  // VoidCard answers in order; nil once exhausted
+	commitErr  error
+	refundErr  error
+	verdicts   map[string][]RehivePaymentResult // per tx id, in order; the last repeats
+	verifyErrs map[string][]error               // per tx id, consumed before verdicts
+	onSave     func(CheckoutState)
+}
+
+func (f *checkoutFakes) hit(name string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls[name]++
+}
+
+// count is how often the activity name ran.
+func (f *checkoutFakes) count(name string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.calls[name]
+}
+
+// savedStatuses is the sequence of distinct statuses the read model was given.
+func (f *checkoutFakes) savedStatuses() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []string
+	for _, s := range f.saved {
+		if len(out) == 0 || out[len(out)-1] != s.Status {
+			out = append(out, s.Status)
+		}
+	}
+	return out
+}
+
+// lastSaved is the last state written to the read model.
+func (f *checkoutFakes) lastSaved() CheckoutState {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.saved[len(f.saved)-1]
+}
+
+type checkoutHarness struct {
+	t   *testing.T
+	env *testsuite.TestWorkflowEnvironment
+	f   *checkoutFakes
+}
+
+func newCheckoutHarness(t *testing.T) *checkoutHarness {
+	t.Helper()
+	var suite testsuite.WorkflowTestSuite
+	env := suite.NewTestWorkflowEnvironment()
+	env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: CheckoutWorkflowID(ckOrderID)})
+	env.SetTestTimeout(30 * time.Second) // wall clock: a hang fails fast
+	env.RegisterWorkflowWithOptions(Checkout, workflow.RegisterOptions{Name: CheckoutWorkflowName})
+	f := &checkoutFakes{
+		calls:     map[string]int{},
+		chargeRes: ChargeResult{PaymentID: ckPaymentID, Status: "Authorized", Approved: true, ResponseCode: "10000", ResponseSummary: "Approved"},
+		statuses:  []string{"Pending"},
+		verdicts:  map[string][]RehivePaymentResult{},
+	}
+	h := &checkoutHarness{t: t, env: env, f: f}
+
+	reg := func(fn any, name string) {
+		env.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
+	}
+	reg(func(_ context.Context, in PriceCartInput) (PriceCartResult, error) {
+		f.hit(ActPriceCart)
+		if f.priceErr != nil {
+			return PriceCartResult{}, f.priceErr
+		}
+		var res PriceCartResult
+		for _, l := range in.Lines {
+			res.Lines = append(res.Lines, PricedLine{SKU: l.SKU, Name: "Item " + l.SKU, Quantity: l.Quantity, UnitPrice: 1250, Total: 1250 * l.Quantity})
+			res.Amount += 1250 * l.Quantity
+		}
+		return res, nil
+	}, ActPriceCart)
+	reg(func(_ context.Context, in ReserveInput) error {
+		f.hit(ActReserveStock)
+		return f.reserveErr
+	}, ActReserveStock)
+	reg(func(_ context.Context, orderID string) error {
+		f.hit(ActCommitStock)
+		return f.commitErr
+	}, ActCommitStock)
+	reg(func(_ context.Context, orderID string) error {
+		f.hit(ActReleaseStock)
+		return nil
+	}, ActReleaseStock)
+	reg(func(_ context.Context, orderID string) error {
+		f.hit(ActRestockOrder)
+		return nil
+	}, ActRestockOrder)
+	reg(func(_ context.Context, in ChargeInput) (ChargeResult, error) {
+		f.hit(ActChargeCard)
+		f.mu.Lock()
+		f.charges = append(f.charges, in)
+		f.mu.Unlock()
+		return f.chargeRes, f.chargeErr
+	}, ActChargeCard)
+	reg(func(_ context.Context, in CardPaymentInput) (CardPaymentStatus, error) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		n := f.calls[ActGetCardPayment]
+		f.calls[ActGetCardPayment]++
+		return CardPaymentStatus{Status: f.statuses[min(n, len(f.statuses)-1)]}, nil
+	}, ActGetCardPayment)
+	reg(func(_ context.Context, in CardPaymentInput) error {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		n := f.calls[ActVoidCard]
+		f.calls[ActVoidCard]++
+		f.voids = append(f.voids, in)
+		if n < len(f.voidErrs) {
+			return f.voidErrs[n]
+		}
+		return nil
+	}, ActVoidCard)
+	reg(func(_ context.Context, in CardPaymentInput) (RefundResult, error) {
+		f.hit(ActRefundCard)
+		f.mu.Lock()
+		f.cardRefunds = append(f.cardRefunds, in)
+		f.mu.Unlock()
+		if f.refundErr != nil {
+			return RefundResult{}, f.refundErr
+		}
+		return RefundResult{ID: "rfd_" + in.PaymentID}, nil
+	}, ActRefundCard)
+	reg(func(_ context.Context, in RehivePaymentInput) (RehivePaymentResult, error) {
+		f.hit(ActVerifyRehivePayment)
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.verified = append(f.verified, in)
+		if errs := f.verifyErrs[in.TxID]; len(errs) > 0 {
+			f.verifyErrs[in.TxID] = errs[1:]
+			return RehivePaymentResult{}, errs[0]
+		}
+		vs := f.verdicts[in.TxID]
+		if len(vs) == 0 {
+			return RehivePaymentResult{Outcome: RehiveIgnored, TxID: in.TxID}, nil
+		}
+		v := vs[0]
+		if len(vs) > 1 {
+			f.verdicts[in.TxID] = vs[1:]
+		}
+		return v, nil
+	}, ActVerifyRehivePayment)
+	reg(func(_ context.Context, in RehiveRefundInput) (RefundResult, error) {
+		f.hit(ActRefundRehive)
+		f.mu.Lock()
+		f.rehiveRefund = append(f.rehiveRefund, in)
+		f.mu.Unlock()
+		return RefundResult{ID: "rev_" + in.TxID}, nil
+	}, ActRefundRehive)
+	reg(func(_ context.Context, st CheckoutState) error {
+		f.hit(ActSaveOrder)
+		f.mu.Lock()
+		f.saved = append(f.saved, st)
+		onSave := f.onSave
+		f.mu.Unlock()
+		if onSave != nil {
+			onSave(st)
+		}
+		return nil
+	}, ActSaveOrder)
+	return h
+}
+
+func cardCheckoutInput() CheckoutInput {
+	return CheckoutInput{
+		OrderID:        ckOrderID,
+		Currency:       "EUR",
+		Lines:          []LineInput{{SKU: "TSHIRT-M", Quantity: 2}},
+		CustomerEmail:  "ada@example.com",
+		Method:         MethodCard,
+		PaymentTimeout: ckPaymentTimeout,
+		RefundWindow:   ckRefundWindow,
+	}
+}
+
+func rehiveCheckoutInput() CheckoutInput {
+	in := cardCheckoutInput()
+	in.Method = MethodRehive
+	return in
+}
+
+// run executes the workflow to its end and returns its final state.
+func (h *checkoutHarness) run(in CheckoutInput) (CheckoutState, error) {
+	h.t.Helper()
+	h.env.ExecuteWorkflow(CheckoutWorkflowName, in)
+	require.True(h.t, h.env.IsWorkflowCompleted(), "workflow did not complete")
+	var st CheckoutState
+	err := h.env.GetWorkflowError()
+	if err == nil {
+		require.NoError(h.t, h.env.GetWorkflowResult(&st))
+	}
+	return st, err
+}
+
+// runOK executes the workflow and requires it to end without error.
+func (h *checkoutHarness) runOK(in CheckoutInput) CheckoutState {
+	h.t.Helper()
+	st, err := h.run(in)
+	require.NoError(h.t, err)
+	require.True(h.t, IsTerminal(st.Status), "final status %q is not terminal", st.Status)
+	return st
+}
+
+func (h *checkoutHarness) signalAt(d time.Duration, ev PaymentEvent) {
+	h.env.RegisterDelayedCallback(func() { h.env.SignalWorkflow(SignalPaymentEvent, ev) }, d)
+}
+
+func (h *checkoutHarness) cancelSignalAt(d time.Duration) {
+	h.env.RegisterDelayedCallback(func() { h.env.SignalWorkflow(SignalCancel, nil) }, d)
+}
+
+// queryAt queries the state at virtual time d; the result is filled in when
+// the workflow has run past d.
+func (h *checkoutHarness) queryAt(d time.Duration) *CheckoutState {
+	var st CheckoutState
+	h.env.RegisterDelayedCallback(func() {
+		v, err := h.env.QueryWorkflow(QueryState)
+		require.NoError(h.t, err)
+		require.NoError(h.t, v.Get(&st))
+	}, d)
+	return &st
+}
+
+// cancelUpdateResult records what became of one cancel update.
+type cancelUpdateResult struct {
+	mu        sync.Mutex
+	accepted  bool
+	rejected  error
+	completed bool
+	status    any
+	err       error
+}
+
+func (u *cancelUpdateResult) snapshot() (accepted bool, rejected error, completed bool, status any, err error) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.accepted, u.rejected, u.completed, u.status, u.err
+}
+
+func (h *checkoutHarness) sendCancelUpdate(u *cancelUpdateResult, id string) {
+	h.env.UpdateWorkflow(UpdateCancel, id, &testsuite.TestUpdateCallback{
+		OnAccept: func() { u.mu.Lock(); u.accepted = true; u.mu.Unlock() },
+		OnReject: func(err error) { u.mu.Lock(); u.rejected = err; u.mu.Unlock() },
+		OnComplete: func(res any, err error) {
+			u.mu.Lock()
+			u.completed, u.status, u.err = true, res, err
+			u.mu.Unlock()
+		},
+	})
+}
+
+// cancelUpdateAt sends the cancel update at virtual time d.
+func (h *checkoutHarness) cancelUpdateAt(d time.Duration, id string) *cancelUpdateResult {
+	u := &cancelUpdateResult{}
+	h.env.RegisterDelayedCallback(func() { h.sendCancelUpdate(u, id) }, d)
+	return u
+}
+
+func ckoEvent(typ, eventID, paymentID string) PaymentEvent {
+	return PaymentEvent{Provider: "checkoutcom", EventID: eventID, Type: typ, PaymentID: paymentID, Amount: ckAmount, Currency: "EUR"}
+}
+
+func rehiveTxEvent(txID string) PaymentEvent {
+	return PaymentEvent{Provider: "rehive", EventID: "evt_" + txID, Type: "transaction.update", PaymentID: txID, Amount: ckAmount, Currency: "EUR"}
+}
+
+func timelineSteps(st CheckoutState) []string {
+	out := make([]string, 0, len(st.Timeline))
+	for _, e := range st.Timeline {
+		out = append(out, e.Step)
+	}
+	return out
+}
+
+func countTimelineStep(st CheckoutState, step string) int {
+	n := 0
+	for _, e := range st.Timeline {
+		if e.Step == step {
+			n++
+		}
+	}
+	return n
+}
+
+// requireSubsequence checks that want appears in got in order (other
+// entries may sit in between).
+func requireSubsequence(t *testing.T, got, want []string) {
+	t.Helper()
+	i := 0
+	for _, g := range got {
+		if i < len(want) && g == want[i] {
+			i++
+		}
+	}
+	require.Equal(t, len(want), i, "expected %v in order within %v", want, got)
+}
+
+func nonRetryableErr(msg, typ string) error {
+	return temporal.NewNonRetryableApplicationError(msg, typ, nil)
+}
+
+// requireCalls checks exact call counts per activity name.
+func (h *checkoutHarness) requireCalls(want map[string]int) {
+	h.t.Helper()
+	for name, n := range want {
+		require.Equal(h.t, n, h.f.count(name), "calls of %s", name)
+	}
+}

@@ -1,0 +1,243 @@
+package workflows
+
+import "time"
+
+// Checkout statuses (PRODUCT.md).
+const (
+	StatusPending         = "pending"
+	StatusReserved        = "reserved"
+	StatusAwaitingPayment = "awaiting_payment"
+	StatusRequiresAction  = "requires_action"
+	StatusPaid            = "paid"
+	StatusFulfilled       = "fulfilled"
+	StatusFailed          = "failed"
+	StatusExpired         = "expired"
+	StatusCancelled       = "cancelled"
+	StatusRefunded        = "refunded"
+)
+
+// Payment methods.
+const (
+	MethodCard   = "card"
+	MethodRehive = "rehive"
+)
+
+// Signal, query and update names of the checkout workflow.
+const (
+	CheckoutWorkflowName = "Checkout"
+	SignalPaymentEvent   = "payment-event"
+	SignalCancel         = "cancel"
+	UpdateCancel         = "cancel"
+	QueryState           = "state"
+)
+
+// Failure reasons recorded on the order.
+const (
+	ReasonOutOfStock      = "out_of_stock"
+	ReasonInvalidCart     = "invalid_cart"
+	ReasonPaymentDeclined = "payment_declined"
+	ReasonPaymentRejected = "payment_rejected"
+	ReasonPaymentError    = "payment_error"
+	ReasonPaymentTimeout  = "payment_timeout"
+	ReasonCancelled       = "cancelled_by_request"
+)
+
+// Application error types activities raise and the workflow branches on.
+const (
+	ErrTypeOutOfStock  = "out_of_stock"
+	ErrTypeInvalidCart = "invalid_cart"
+	ErrTypeRejected    = "payment_rejected"
+)
+
+// CheckoutWorkflowID is the business id of an order's workflow.
+func CheckoutWorkflowID(orderID string) string { return "checkout/" + orderID }
+
+// IsTerminal reports whether a checkout status is final. A fulfilled order is
+// final but can still be refunded by a cancel within the refund window.
+func IsTerminal(status string) bool {
+	switch status {
+	case StatusFulfilled, StatusFailed, StatusExpired, StatusCancelled, StatusRefunded:
+		return true
+	}
+	return false
+}
+
+// CheckoutInput starts a checkout. It holds no payment credential: the card
+// token waits in the database for the charge activity, and Rehive customer
+// tokens never leave the API request that carries them.
+type CheckoutInput struct {
+	OrderID        string        `json:"order_id"`
+	Currency       string        `json:"currency"`
+	Lines          []LineInput   `json:"lines"`
+	CustomerEmail  string        `json:"customer_email"`
+	Method         string        `json:"method"`
+	PaymentTimeout time.Duration `json:"payment_timeout"`
+	RefundWindow   time.Duration `json:"refund_window"`
+}
+
+// LineInput is a SKU and quantity as the client sent them.
+type LineInput struct {
+	SKU      string `json:"sku"`
+	Quantity int64  `json:"quantity"`
+}
+
+// PricedLine is a line priced from our catalog.
+type PricedLine struct {
+	SKU       string `json:"sku"`
+	Name      string `json:"name"`
+	Quantity  int64  `json:"quantity"`
+	UnitPrice int64  `json:"unit_price"`
+	Total     int64  `json:"total"`
+}
+
+// PaymentState is the payment part of a checkout's state.
+type PaymentState struct {
+	Method            string `json:"method"`
+	Status            string `json:"status"`
+	ProviderPaymentID string `json:"provider_payment_id"`
+	RedirectURL       string `json:"redirect_url"`
+	// RefundID is the provider's id of the refund or reversal, once made.
+	RefundID string `json:"refund_id,omitempty"`
+}
+
+// TimelineEntry is one step of a checkout's history.
+type TimelineEntry struct {
+	At     time.Time `json:"at"`
+	Step   string    `json:"step"`
+	Detail string    `json:"detail"`
+}
+
+// CheckoutState is what the state query returns (API.md's shape) and what the
+// read model stores.
+type CheckoutState struct {
+	OrderID       string          `json:"order_id"`
+	Status        string          `json:"status"`
+	Amount        int64           `json:"amount"`
+	Currency      string          `json:"currency"`
+	FailureReason string          `json:"failure_reason"`
+	Payment       PaymentState    `json:"payment"`
+	Lines         []PricedLine    `json:"lines"`
+	Timeline      []TimelineEntry `json:"timeline"`
+	CustomerEmail string          `json:"customer_email,omitempty"`
+	WorkflowID    string          `json:"workflow_id"`
+	RunID         string          `json:"run_id"`
+}
+
+// PaymentEvent is a provider webhook reduced to what the checkout needs; the
+// raw event stays in the inbox table.
+type PaymentEvent struct {
+	Provider        string `json:"provider"` // checkoutcom | rehive
+	EventID         string `json:"event_id"`
+	Type            string `json:"type"`       // e.g. payment_captured, transaction.update
+	PaymentID       string `json:"payment_id"` // pay_... or the Rehive transaction id
+	Amount          int64  `json:"amount"`
+	Currency        string `json:"currency"`
+	ResponseCode    string `json:"response_code,omitempty"`
+	ResponseSummary string `json:"response_summary,omitempty"`
+}
+
+// Activity names of the checkout.
+const (
+	ActPriceCart           = "PriceCart"
+	ActReserveStock        = "ReserveStock"
+	ActCommitStock         = "CommitStock"
+	ActReleaseStock        = "ReleaseStock"
+	ActRestockOrder        = "RestockOrder"
+	ActChargeCard          = "ChargeCard"
+	ActGetCardPayment      = "GetCardPayment"
+	ActVoidCard            = "VoidCard"
+	ActRefundCard          = "RefundCard"
+	ActVerifyRehivePayment = "VerifyRehivePayment"
+	ActRefundRehive        = "RefundRehive"
+	ActSaveOrder           = "SaveOrder"
+)
+
+// PriceCartInput asks for the cart to be verified and priced.
+type PriceCartInput struct {
+	OrderID  string      `json:"order_id"`
+	Currency string      `json:"currency"`
+	Lines    []LineInput `json:"lines"`
+}
+
+// PriceCartResult is the priced cart.
+type PriceCartResult struct {
+	Lines  []PricedLine `json:"lines"`
+	Amount int64        `json:"amount"`
+}
+
+// ReserveInput holds stock for an order.
+type ReserveInput struct {
+	OrderID string      `json:"order_id"`
+	Lines   []LineInput `json:"lines"`
+}
+
+// ChargeInput charges the card token stored for the order.
+type ChargeInput struct {
+	OrderID       string `json:"order_id"`
+	Amount        int64  `json:"amount"`
+	Currency      string `json:"currency"`
+	CustomerEmail string `json:"customer_email"`
+}
+
+// ChargeResult is Checkout.com's answer to the payment request.
+type ChargeResult struct {
+	PaymentID       string `json:"payment_id"`
+	Status          string `json:"status"`
+	Approved        bool   `json:"approved"`
+	RequiresAction  bool   `json:"requires_action"` // 202 Pending: 3-D Secure
+	RedirectURL     string `json:"redirect_url"`
+	ResponseCode    string `json:"response_code"`
+	ResponseSummary string `json:"response_summary"`
+}
+
+// CardPaymentInput names a card payment.
+type CardPaymentInput struct {
+	OrderID   string `json:"order_id"`
+	PaymentID string `json:"payment_id"`
+	Amount    int64  `json:"amount"`
+}
+
+// CardPaymentStatus is the provider's view of a payment.
+type CardPaymentStatus struct {
+	Status string `json:"status"`
+}
+
+// RehivePaymentInput asks whether a Rehive transaction pays the order.
+type RehivePaymentInput struct {
+	OrderID  string `json:"order_id"`
+	TxID     string `json:"tx_id"`
+	Amount   int64  `json:"amount"`
+	Currency string `json:"currency"`
+}
+
+// Rehive verification outcomes.
+const (
+	RehivePaid     = "paid"     // Complete, matching, credited to the merchant
+	RehivePending  = "pending"  // matching so far but not final yet
+	RehiveMismatch = "mismatch" // final and does not pay this order; Reason says why
+	RehiveIgnored  = "ignored"  // not a payment to the merchant (e.g. the payer's debit leg)
+)
+
+// RehivePaymentResult is the verdict on one Rehive transaction.
+type RehivePaymentResult struct {
+	Outcome      string `json:"outcome"`
+	Reason       string `json:"reason"`
+	TxID         string `json:"tx_id"`
+	PayerAccount string `json:"payer_account"`
+	PayerEmail   string `json:"payer_email"`
+}
+
+// RehiveRefundInput reverses a Rehive payment.
+type RehiveRefundInput struct {
+	OrderID      string `json:"order_id"`
+	TxID         string `json:"tx_id"`
+	Amount       int64  `json:"amount"`
+	Currency     string `json:"currency"`
+	PayerAccount string `json:"payer_account"`
+	PayerEmail   string `json:"payer_email"`
+}
+
+// RefundResult names the refund or reversal made.
+type RefundResult struct {
+	ID string `json:"id"`
+}

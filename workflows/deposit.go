@@ -1,0 +1,214 @@
+package workflows
+
+import (
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/workflow"
+)
+
+// LedgerDeposit is the workflow `ledger-deposit/<ledger_tx_id>`: it turns a
+// credit the ledger saw on a linked account into a Rehive deposit (PRODUCT.md,
+// flow 3). The ledger webhook handler starts it with SignalWithStart; later
+// webhooks of the same ledger transaction (confirmations) are signals to it.
+func LedgerDeposit(ctx workflow.Context, in DepositInput) (DepositState, error) {
+	w := &deposit{in: in}
+	if err := w.setup(ctx); err != nil {
+		return w.state, err
+	}
+	err := w.run(ctx)
+	w.drain(ctx)
+	return w.state, err
+}
+
+type deposit struct {
+	in         DepositInput
+	state      DepositState
+	ledger     *ledgerWatch
+	stall      workflow.Future
+	stallAfter time.Duration
+}
+
+func (w *deposit) setup(ctx workflow.Context) error {
+	w.state = DepositState{LedgerTxID: w.in.LedgerTxID, Status: DepositReceived, Timeline: []TimelineEntry{}}
+	w.ledger = newLedgerWatch(ctx, w.note)
+	w.ledger.id = w.in.LedgerTxID
+	w.stallAfter = w.in.StallTimeout
+	if w.stallAfter <= 0 {
+		w.stallAfter = defaultStallTimeout
+	}
+	w.stall = workflow.NewTimer(ctx, w.stallAfter)
+	return workflow.SetQueryHandler(ctx, QueryState, func() (DepositState, error) { return w.state, nil })
+}
+
+func (w *deposit) run(ctx workflow.Context) error {
+	w.note(ctx, "started", "")
+	w.upsertSearch(ctx)
+	// The webhook only says something happened: amounts and accounts come
+	// from the ledger itself.
+	var tx LedgerTxResult
+	if err := workflow.ExecuteActivity(forever(ctx), ActGetLedgerTx, LedgerTxRequest{LedgerTxID: w.in.LedgerTxID}).Get(ctx, &tx); err != nil {
+		w.finish(ctx, DepositFailed, "ledger_lookup_failed", errDetail(err))
+		return ctx.Err()
+	}
+	w.ledger.apply(ctx, tx, "read")
+	w.state.LedgerAccount, w.state.Amount, w.state.Currency = tx.Account, tx.Amount, tx.Currency
+	w.syncConfirmations()
+	switch {
+	case tx.Type != "deposit":
+		w.finish(ctx, DepositIgnored, "not_a_deposit", fmt.Sprintf("ledger transaction of type %q", tx.Type))
+		return nil
+	case tx.Status == LedgerFailed || tx.Status == LedgerCancelled:
+		w.finish(ctx, DepositFailed, "ledger_"+tx.Status, "the ledger "+tx.Status+" it before it was credited")
+		return nil
+	case tx.Amount <= 0:
+		w.finish(ctx, DepositIgnored, "invalid_amount", fmt.Sprintf("amount %d", tx.Amount))
+		return nil
+	}
+
+	var link AccountLinkResult
+	if err := workflow.ExecuteActivity(forever(ctx), ActLookupAccountLink, AccountLinkQuery{LedgerAccount: tx.Account, Currency: tx.Currency}).Get(ctx, &link); err != nil {
+		w.finish(ctx, DepositFailed, "account_link_lookup_failed", errDetail(err))
+		return ctx.Err()
+	}
+	if !link.Found {
+		// Recorded (read model, search attribute, log) for an operator to
+		// link the account; nothing is created on Rehive.
+		workflow.GetLogger(ctx).Warn("deposit to an unlinked ledger account", "ledger_tx_id", w.in.LedgerTxID, "ledger_account", tx.Account, "currency", tx.Currency)
+		w.finish(ctx, DepositUnlinked, "unlinked_account",
+			fmt.Sprintf("no Rehive account is linked to ledger account %q for %s", tx.Account, tx.Currency))
+		return nil
+	}
+	w.state.Account = link.RehiveAccount
+
+	if !w.credit(ctx) {
+		return ctx.Err()
+	}
+	if w.state.Status == DepositComplete {
+		return nil
+	}
+	switch w.ledger.wait(ctx, w.stall, func(r LedgerTxResult) bool { return confirmed(r) || ledgerFinal(r.Status) }) {
+	case watchCancelled:
+		dctx, _ := workflow.NewDisconnectedContext(ctx)
+		w.finish(dctx, DepositNeedsAttention, "workflow_cancelled", "the workflow was cancelled; the Rehive credit was left Pending")
+		return ctx.Err()
+	case watchStalled:
+		w.onStall(ctx)
+		return nil
+	}
+	w.syncConfirmations()
+	if confirmed(w.ledger.last) {
+		w.settleRehive(ctx, RehiveTxComplete, DepositComplete, "", "confirmed on the ledger")
+		return nil
+	}
+	w.settleRehive(ctx, RehiveTxFailed, DepositFailed, "ledger_"+w.ledger.last.Status, "the ledger "+w.ledger.last.Status+" it")
+	return nil
+}
+
+// credit creates the Rehive credit, once: Complete when the ledger needs no
+// (more) confirmations, else Pending. It reports false when the deposit ended.
+func (w *deposit) credit(ctx workflow.Context) bool {
+	status := RehiveTxPending
+	if confirmed(w.ledger.last) {
+		status = RehiveTxComplete
+	}
+	w.state.RehiveTxID = DepositRehiveTxID(w.in.LedgerTxID)
+	w.upsertSearch(ctx)
+	var res RehiveCreditResult
+	err := workflow.ExecuteActivity(forever(ctx), ActCreateRehiveCredit, RehiveCreditInput{
+		CollectionID: DepositCollectionID(w.in.LedgerTxID), RehiveTxID: w.state.RehiveTxID, LedgerTxID: w.in.LedgerTxID,
+		Account: w.state.Account, Amount: w.state.Amount, Currency: w.state.Currency, Status: status,
+		Reference: w.in.LedgerTxID, Metadata: map[string]string{DepositMetadataKey: w.in.LedgerTxID},
+	}).Get(ctx, &res)
+	if err != nil {
+		w.finish(ctx, DepositFailed, "credit_failed", errDetail(err))
+		return false
+	}
+	w.note(ctx, "credited", fmt.Sprintf("Rehive transaction %s %s on account %s", res.TxID, res.Status, w.state.Account))
+	switch res.Status {
+	case RehiveTxComplete:
+		w.finish(ctx, DepositComplete, "", "credited Complete")
+	case RehiveTxFailed:
+		w.finish(ctx, DepositNeedsAttention, "credit_failed_on_rehive", "the Rehive credit is Failed")
+		return false
+	default:
+		w.finish(ctx, DepositPending, "", fmt.Sprintf("credited Pending; %d/%d confirmations", w.state.Confirmations, w.state.RequiredConfirmations))
+	}
+	return true
+}
+
+// onStall fails the Rehive credit of a deposit that never confirmed, after a
+// last look at the ledger. Nothing is done on the ledger: the transaction is
+// not ours.
+func (w *deposit) onStall(ctx workflow.Context) {
+	w.note(ctx, "stalled", "not confirmed after "+w.stallAfter.String())
+	w.ledger.poll(ctx)
+	w.syncConfirmations()
+	if confirmed(w.ledger.last) {
+		w.settleRehive(ctx, RehiveTxComplete, DepositComplete, "", "confirmed on the ledger at the stall check")
+		return
+	}
+	w.settleRehive(ctx, RehiveTxFailed, DepositFailed, "stalled", "not confirmed after "+w.stallAfter.String())
+}
+
+// settleRehive sets the credit's final status on Rehive and ends the deposit.
+func (w *deposit) settleRehive(ctx workflow.Context, rehiveStatus, status, reason, detail string) {
+	err := workflow.ExecuteActivity(forever(ctx), ActSetRehiveTxStatus, RehiveStatusInput{TxID: w.state.RehiveTxID, Status: rehiveStatus, Note: detail}).Get(ctx, nil)
+	if err != nil {
+		w.finish(ctx, DepositNeedsAttention, "rehive_status_failed", fmt.Sprintf("setting %s failed: %s", rehiveStatus, errDetail(err)))
+		return
+	}
+	w.finish(ctx, status, reason, detail)
+}
+
+// confirmed reports whether the ledger needs no more confirmations.
+func confirmed(r LedgerTxResult) bool {
+	return r.Status == LedgerComplete || (r.Status == LedgerPending && r.Confirmations >= r.RequiredConfirmations)
+}
+
+func (w *deposit) syncConfirmations() {
+	w.state.Confirmations, w.state.RequiredConfirmations = w.ledger.last.Confirmations, w.ledger.last.RequiredConfirmations
+}
+
+// finish records a status (final or not) with its reason.
+func (w *deposit) finish(ctx workflow.Context, status, reason, detail string) {
+	if reason != "" {
+		w.state.FailureReason = reason
+	}
+	w.state.Status = status
+	w.note(ctx, status, detail)
+	w.upsertSearch(ctx)
+	w.save(ctx)
+}
+
+func (w *deposit) upsertSearch(ctx workflow.Context) {
+	updates := []temporalUpdate{SAStatus.ValueSet(w.state.Status)}
+	if w.state.RehiveTxID != "" {
+		updates = append(updates, SARehiveTxID.ValueSet(w.state.RehiveTxID))
+	}
+	if err := workflow.UpsertTypedSearchAttributes(ctx, updates...); err != nil {
+		workflow.GetLogger(ctx).Warn("search attributes not updated", "error", err)
+	}
+}
+
+// save writes the read model (deposits) through a local activity.
+func (w *deposit) save(ctx workflow.Context) {
+	if err := workflow.ExecuteLocalActivity(saveOptions(ctx), ActSaveDeposit, w.state).Get(ctx, nil); err != nil {
+		workflow.GetLogger(ctx).Warn("read model not saved", "ledger_tx_id", w.in.LedgerTxID, "error", err)
+	}
+}
+
+func (w *deposit) note(ctx workflow.Context, step, detail string) {
+	w.state.Timeline = append(w.state.Timeline, TimelineEntry{At: workflow.Now(ctx).UTC(), Step: step, Detail: detail})
+}
+
+// drain records the ledger events left at the end.
+func (w *deposit) drain(ctx workflow.Context) {
+	for {
+		var ev LedgerEvent
+		if !w.ledger.events.ReceiveAsync(&ev) {
+			return
+		}
+		w.note(ctx, "late_ledger_event", fmt.Sprintf("%s %s %s after %s", ev.Type, ev.EventID, ev.Status, w.state.Status))
+	}
+}

@@ -1,0 +1,142 @@
+package workflows
+
+import (
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+)
+
+// ledgerWatch follows one ledger transaction for both currency-manager
+// workflows: ledger webhooks arrive as signals, and a poll every
+// ledgerPollInterval covers webhooks that were lost.
+type ledgerWatch struct {
+	id     string // "" until the workflow knows its ledger transaction
+	events workflow.ReceiveChannel
+	seen   map[string]bool // ledger event ids applied
+	last   LedgerTxResult
+	note   func(ctx workflow.Context, step, detail string)
+}
+
+func newLedgerWatch(ctx workflow.Context, note func(workflow.Context, string, string)) *ledgerWatch {
+	return &ledgerWatch{events: workflow.GetSignalChannel(ctx, SignalLedgerEvent), seen: map[string]bool{}, note: note}
+}
+
+// Why a wait on the ledger ended.
+type watchEnd int
+
+const (
+	watchDone watchEnd = iota
+	watchStalled
+	watchCancelled
+)
+
+// apply merges a newer view of the transaction and reports whether its status
+// or confirmations changed. Webhooks may arrive late and out of order: a final
+// status is never replaced and confirmations never go down.
+func (lw *ledgerWatch) apply(ctx workflow.Context, res LedgerTxResult, source string) bool {
+	if ledgerFinal(lw.last.Status) || res.Status == "" {
+		return false
+	}
+	prev := lw.last
+	res.Confirmations = max(res.Confirmations, prev.Confirmations)
+	if res.FailureReason == "" {
+		res.FailureReason = prev.FailureReason
+	}
+	lw.last = res
+	if res.Status == prev.Status && res.Confirmations == prev.Confirmations {
+		return false
+	}
+	detail := fmt.Sprintf("%s: %s, %d/%d confirmations", source, res.Status, res.Confirmations, res.RequiredConfirmations)
+	if res.FailureReason != "" {
+		detail += ": " + res.FailureReason
+	}
+	lw.note(ctx, "ledger_"+res.Status, detail)
+	return true
+}
+
+// receive takes one ledger event off the channel and applies it once.
+func (lw *ledgerWatch) receive(ctx workflow.Context) bool {
+	var ev LedgerEvent
+	lw.events.Receive(ctx, &ev)
+	if ev.EventID != "" {
+		if lw.seen[ev.EventID] {
+			lw.note(ctx, "duplicate_ledger_event", ev.EventID)
+			return false
+		}
+		lw.seen[ev.EventID] = true
+	}
+	if lw.id == "" || ev.LedgerTxID != lw.id {
+		lw.note(ctx, "ledger_event_ignored", fmt.Sprintf("%s %s for %q", ev.Type, ev.EventID, ev.LedgerTxID))
+		return false
+	}
+	return lw.apply(ctx, LedgerTxResult{
+		ID: ev.LedgerTxID, Type: ev.TxType, Account: ev.Account, Amount: ev.Amount, Currency: ev.Currency,
+		Status: ev.Status, Confirmations: ev.Confirmations, RequiredConfirmations: ev.RequiredConfirmations,
+	}, "webhook "+ev.EventID)
+}
+
+// poll asks the ledger directly; a failed poll is noted and retried on the
+// next tick.
+func (lw *ledgerWatch) poll(ctx workflow.Context) {
+	var res LedgerTxResult
+	if err := workflow.ExecuteActivity(pollOptions(ctx), ActGetLedgerTx, LedgerTxRequest{LedgerTxID: lw.id}).Get(ctx, &res); err != nil {
+		lw.note(ctx, "ledger_poll_failed", errDetail(err))
+		return
+	}
+	lw.apply(ctx, res, "poll")
+}
+
+// wait returns once done holds for the transaction, the stall timer has fired
+// or the workflow is cancelled.
+func (lw *ledgerWatch) wait(ctx workflow.Context, stall workflow.Future, done func(LedgerTxResult) bool) watchEnd {
+	timerCtx, cancelTimer := workflow.WithCancel(ctx)
+	defer cancelTimer()
+	var tick workflow.Future
+	cancelled := false
+	for !done(lw.last) {
+		switch {
+		case cancelled:
+			return watchCancelled
+		case stall.IsReady():
+			return watchStalled
+		}
+		if tick == nil {
+			tick = workflow.NewTimer(timerCtx, ledgerPollInterval)
+		}
+		sel := workflow.NewSelector(ctx)
+		sel.AddReceive(lw.events, func(workflow.ReceiveChannel, bool) { lw.receive(ctx) })
+		sel.AddFuture(tick, func(workflow.Future) {
+			tick = nil
+			lw.poll(ctx)
+		})
+		sel.AddFuture(stall, func(workflow.Future) {})
+		sel.AddReceive(ctx.Done(), func(workflow.ReceiveChannel, bool) { cancelled = true })
+		sel.Select(ctx)
+	}
+	return watchDone
+}
+
+// Activity options of the currency manager, besides forever (checkout.go),
+// which the calls that must eventually happen use: they retry until they
+// succeed or fail for good, and each is idempotent.
+
+// pollOptions keeps a poll shorter than the poll interval, so that a slow
+// ledger does not hold up webhooks and the stall timer for long.
+func pollOptions(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout:    10 * time.Second,
+		ScheduleToCloseTimeout: 25 * time.Second,
+		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 5 * time.Second},
+	})
+}
+
+// saveOptions is for the read-model local activities: cheap, retried, and a
+// failure never blocks the flow (the next save catches up).
+func saveOptions(ctx workflow.Context) workflow.Context {
+	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		ScheduleToCloseTimeout: time.Minute,
+		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: 200 * time.Millisecond, MaximumInterval: 5 * time.Second},
+	})
+}

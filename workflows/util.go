@@ -1,0 +1,13 @@
+package workflows
+
+import "sort"
+
+// sortedKeys iterates maps deterministically, as workflow code must.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
