@@ -59,7 +59,6 @@ type Env struct {
 	worker   sdkworker.Worker
 	stop     []func()
 	dbName   string
-	adminURL string
 }
 
 // Start brings an environment up; Close tears it down.
@@ -180,36 +179,53 @@ func (e *Env) Close() {
 		e.temporal.Stop()
 	}
 	if e.dbName != "" {
-		if db, err := sql.Open("postgres", e.adminURL); err == nil {
-			_, _ = db.Exec(`DROP DATABASE IF EXISTS ` + e.dbName + ` WITH (FORCE)`)
-			db.Close()
-		}
+		DropDatabase(e.dbName)
 	}
 }
 
-// createDatabase makes a fresh database next to DATABASE_URL's.
+// createDatabase makes a fresh database for the environment.
 func (e *Env) createDatabase() (string, error) {
-	base := os.Getenv("DATABASE_URL")
-	if base == "" {
-		base = DefaultDatabaseURL
-	}
-	u, err := url.Parse(base)
+	url, name, err := CreateDatabase()
 	if err != nil {
 		return "", err
 	}
-	e.adminURL = base
-	db, err := sql.Open("postgres", base)
+	e.dbName = name
+	return url, nil
+}
+
+func adminURL() string {
+	if u := os.Getenv("DATABASE_URL"); u != "" {
+		return u
+	}
+	return DefaultDatabaseURL
+}
+
+// CreateDatabase makes a fresh, empty database next to DATABASE_URL's and
+// returns its URL and name; DropDatabase removes it.
+func CreateDatabase() (string, string, error) {
+	u, err := url.Parse(adminURL())
 	if err != nil {
-		return "", err
+		return "", "", err
+	}
+	db, err := sql.Open("postgres", adminURL())
+	if err != nil {
+		return "", "", err
 	}
 	defer db.Close()
-	e.dbName = "payflow_test_" + RandomID(6)
-	if _, err := db.Exec(`CREATE DATABASE ` + e.dbName); err != nil {
-		e.dbName = ""
-		return "", fmt.Errorf("create test database (is PostgreSQL running? `make test` starts it): %w", err)
+	name := "payflow_test_" + RandomID(6)
+	if _, err := db.Exec(`CREATE DATABASE ` + name); err != nil {
+		return "", "", fmt.Errorf("create test database (is PostgreSQL running? `make test` starts it): %w", err)
 	}
-	u.Path = "/" + e.dbName
-	return u.String(), nil
+	u.Path = "/" + name
+	return u.String(), name, nil
+}
+
+// DropDatabase removes a database made by CreateDatabase.
+func DropDatabase(name string) {
+	if db, err := sql.Open("postgres", adminURL()); err == nil {
+		_, _ = db.Exec(`DROP DATABASE IF EXISTS ` + name + ` WITH (FORCE)`)
+		db.Close()
+	}
 }
 
 func freeAddr() (string, error) {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 )
 
@@ -16,9 +17,16 @@ func LedgerDeposit(ctx workflow.Context, in DepositInput) (DepositState, error) 
 	if err := w.setup(ctx); err != nil {
 		return w.state, err
 	}
-	err := w.run(ctx)
+	w.run(ctx)
+	if ctx.Err() != nil {
+		// Cancelled by an operator: recorded over whatever the interrupted
+		// step recorded; nothing more is done on Rehive.
+		dctx, _ := workflow.NewDisconnectedContext(ctx)
+		w.setStatus(dctx, DepositNeedsAttention, "workflow_cancelled", "the workflow was cancelled; Rehive was left as it is")
+		return w.state, ctx.Err()
+	}
 	w.drain(ctx)
-	return w.state, err
+	return w.state, nil
 }
 
 type deposit struct {
@@ -41,68 +49,67 @@ func (w *deposit) setup(ctx workflow.Context) error {
 	return workflow.SetQueryHandler(ctx, QueryState, func() (DepositState, error) { return w.state, nil })
 }
 
-func (w *deposit) run(ctx workflow.Context) error {
+func (w *deposit) run(ctx workflow.Context) {
 	w.note(ctx, "started", "")
 	w.upsertSearch(ctx)
+	w.ledger.takeBuffered(ctx)
 	// The webhook only says something happened: amounts and accounts come
 	// from the ledger itself.
 	var tx LedgerTxResult
 	if err := workflow.ExecuteActivity(forever(ctx), ActGetLedgerTx, LedgerTxRequest{LedgerTxID: w.in.LedgerTxID}).Get(ctx, &tx); err != nil {
-		w.finish(ctx, DepositFailed, "ledger_lookup_failed", errDetail(err))
-		return ctx.Err()
+		w.setStatus(ctx, DepositFailed, "ledger_lookup_failed", errDetail(err))
+		return
 	}
 	w.ledger.apply(ctx, tx, "read")
 	w.state.LedgerAccount, w.state.Amount, w.state.Currency = tx.Account, tx.Amount, tx.Currency
 	w.syncConfirmations()
 	switch {
 	case tx.Type != "deposit":
-		w.finish(ctx, DepositIgnored, "not_a_deposit", fmt.Sprintf("ledger transaction of type %q", tx.Type))
-		return nil
+		w.setStatus(ctx, DepositIgnored, "not_a_deposit", fmt.Sprintf("ledger transaction of type %q", tx.Type))
+		return
 	case tx.Status == LedgerFailed || tx.Status == LedgerCancelled:
-		w.finish(ctx, DepositFailed, "ledger_"+tx.Status, "the ledger "+tx.Status+" it before it was credited")
-		return nil
+		w.setStatus(ctx, DepositFailed, "ledger_"+tx.Status, "the ledger "+tx.Status+" it before it was credited")
+		return
 	case tx.Amount <= 0:
-		w.finish(ctx, DepositIgnored, "invalid_amount", fmt.Sprintf("amount %d", tx.Amount))
-		return nil
+		w.setStatus(ctx, DepositIgnored, "invalid_amount", fmt.Sprintf("amount %d", tx.Amount))
+		return
 	}
 
 	var link AccountLinkResult
 	if err := workflow.ExecuteActivity(forever(ctx), ActLookupAccountLink, AccountLinkQuery{LedgerAccount: tx.Account, Currency: tx.Currency}).Get(ctx, &link); err != nil {
-		w.finish(ctx, DepositFailed, "account_link_lookup_failed", errDetail(err))
-		return ctx.Err()
+		w.setStatus(ctx, DepositFailed, "account_link_lookup_failed", errDetail(err))
+		return
 	}
 	if !link.Found {
 		// Recorded (read model, search attribute, log) for an operator to
 		// link the account; nothing is created on Rehive.
 		workflow.GetLogger(ctx).Warn("deposit to an unlinked ledger account", "ledger_tx_id", w.in.LedgerTxID, "ledger_account", tx.Account, "currency", tx.Currency)
-		w.finish(ctx, DepositUnlinked, "unlinked_account",
+		w.setStatus(ctx, DepositUnlinked, "unlinked_account",
 			fmt.Sprintf("no Rehive account is linked to ledger account %q for %s", tx.Account, tx.Currency))
-		return nil
+		return
 	}
 	w.state.Account = link.RehiveAccount
 
 	if !w.credit(ctx) {
-		return ctx.Err()
+		return
 	}
 	if w.state.Status == DepositComplete {
-		return nil
+		return
 	}
 	switch w.ledger.wait(ctx, w.stall, func(r LedgerTxResult) bool { return confirmed(r) || ledgerFinal(r.Status) }) {
 	case watchCancelled:
-		dctx, _ := workflow.NewDisconnectedContext(ctx)
-		w.finish(dctx, DepositNeedsAttention, "workflow_cancelled", "the workflow was cancelled; the Rehive credit was left Pending")
-		return ctx.Err()
+		return
 	case watchStalled:
 		w.onStall(ctx)
-		return nil
+		return
 	}
 	w.syncConfirmations()
 	if confirmed(w.ledger.last) {
 		w.settleRehive(ctx, RehiveTxComplete, DepositComplete, "", "confirmed on the ledger")
-		return nil
+		return
 	}
 	w.settleRehive(ctx, RehiveTxFailed, DepositFailed, "ledger_"+w.ledger.last.Status, "the ledger "+w.ledger.last.Status+" it")
-	return nil
+	return
 }
 
 // credit creates the Rehive credit, once: Complete when the ledger needs no
@@ -121,18 +128,18 @@ func (w *deposit) credit(ctx workflow.Context) bool {
 		Reference: w.in.LedgerTxID, Metadata: map[string]string{DepositMetadataKey: w.in.LedgerTxID},
 	}).Get(ctx, &res)
 	if err != nil {
-		w.finish(ctx, DepositFailed, "credit_failed", errDetail(err))
+		w.setStatus(ctx, DepositFailed, "credit_failed", errDetail(err))
 		return false
 	}
 	w.note(ctx, "credited", fmt.Sprintf("Rehive transaction %s %s on account %s", res.TxID, res.Status, w.state.Account))
 	switch res.Status {
 	case RehiveTxComplete:
-		w.finish(ctx, DepositComplete, "", "credited Complete")
+		w.setStatus(ctx, DepositComplete, "", "credited Complete")
 	case RehiveTxFailed:
-		w.finish(ctx, DepositNeedsAttention, "credit_failed_on_rehive", "the Rehive credit is Failed")
+		w.setStatus(ctx, DepositNeedsAttention, "credit_failed_on_rehive", "the Rehive credit is Failed")
 		return false
 	default:
-		w.finish(ctx, DepositPending, "", fmt.Sprintf("credited Pending; %d/%d confirmations", w.state.Confirmations, w.state.RequiredConfirmations))
+		w.setStatus(ctx, DepositPending, "", fmt.Sprintf("credited Pending; %d/%d confirmations", w.state.Confirmations, w.state.RequiredConfirmations))
 	}
 	return true
 }
@@ -155,10 +162,10 @@ func (w *deposit) onStall(ctx workflow.Context) {
 func (w *deposit) settleRehive(ctx workflow.Context, rehiveStatus, status, reason, detail string) {
 	err := workflow.ExecuteActivity(forever(ctx), ActSetRehiveTxStatus, RehiveStatusInput{TxID: w.state.RehiveTxID, Status: rehiveStatus, Note: detail}).Get(ctx, nil)
 	if err != nil {
-		w.finish(ctx, DepositNeedsAttention, "rehive_status_failed", fmt.Sprintf("setting %s failed: %s", rehiveStatus, errDetail(err)))
+		w.setStatus(ctx, DepositNeedsAttention, "rehive_status_failed", fmt.Sprintf("setting %s failed: %s", rehiveStatus, errDetail(err)))
 		return
 	}
-	w.finish(ctx, status, reason, detail)
+	w.setStatus(ctx, status, reason, detail)
 }
 
 // confirmed reports whether the ledger needs no more confirmations.
@@ -170,8 +177,8 @@ func (w *deposit) syncConfirmations() {
 	w.state.Confirmations, w.state.RequiredConfirmations = w.ledger.last.Confirmations, w.ledger.last.RequiredConfirmations
 }
 
-// finish records a status (final or not) with its reason.
-func (w *deposit) finish(ctx workflow.Context, status, reason, detail string) {
+// setStatus records a status and, for a failure, its reason.
+func (w *deposit) setStatus(ctx workflow.Context, status, reason, detail string) {
 	if reason != "" {
 		w.state.FailureReason = reason
 	}
@@ -182,7 +189,7 @@ func (w *deposit) finish(ctx workflow.Context, status, reason, detail string) {
 }
 
 func (w *deposit) upsertSearch(ctx workflow.Context) {
-	updates := []temporalUpdate{SAStatus.ValueSet(w.state.Status)}
+	updates := []temporal.SearchAttributeUpdate{SAStatus.ValueSet(w.state.Status)}
 	if w.state.RehiveTxID != "" {
 		updates = append(updates, SARehiveTxID.ValueSet(w.state.RehiveTxID))
 	}

@@ -64,9 +64,9 @@ func (w *rehiveTx) setup(ctx workflow.Context) error {
 func (w *rehiveTx) run(ctx workflow.Context) error {
 	w.note(ctx, "started", "")
 	w.upsertSearch(ctx)
-	for !w.finished() {
+	for !w.finished() && ctx.Err() == nil {
 		var ev RehiveEvent
-		gotEvent, ledgerMoved, cancelled := false, false, false
+		gotEvent, ledgerMoved := false, false
 		sel := workflow.NewSelector(ctx)
 		sel.AddReceive(w.events, func(c workflow.ReceiveChannel, _ bool) {
 			c.Receive(ctx, &ev)
@@ -74,11 +74,13 @@ func (w *rehiveTx) run(ctx workflow.Context) error {
 		})
 		sel.AddReceive(w.ledger.events, func(workflow.ReceiveChannel, bool) { ledgerMoved = w.ledger.receive(ctx) })
 		sel.AddFuture(w.stall, func(workflow.Future) {})
-		sel.AddReceive(ctx.Done(), func(workflow.ReceiveChannel, bool) { cancelled = true })
+		sel.AddReceive(ctx.Done(), func(workflow.ReceiveChannel, bool) {})
 		sel.Select(ctx)
 		switch {
-		case cancelled:
-			w.onCancelled(ctx)
+		case ctx.Err() != nil:
+			if gotEvent {
+				w.note(ctx, "late_event", ev.Event+" "+ev.EventID+" after cancellation")
+			}
 		case gotEvent:
 			w.onEvent(ctx, ev)
 		case ledgerMoved:
@@ -87,7 +89,11 @@ func (w *rehiveTx) run(ctx workflow.Context) error {
 			w.onStall(ctx)
 		}
 	}
-	return ctx.Err() // cancelled by an operator: the run ends cancelled
+	if ctx.Err() != nil {
+		w.onCancelled(ctx)
+		return ctx.Err() // the run ends cancelled
+	}
+	return nil
 }
 
 func (w *rehiveTx) finished() bool { return IsTxStatusFinal(w.state.Status) || w.handedOver }
@@ -294,8 +300,7 @@ func (w *rehiveTx) confirmAndApprove(ctx workflow.Context) {
 	}
 	switch w.ledger.wait(ctx, w.stall, func(r LedgerTxResult) bool { return ledgerFinal(r.Status) }) {
 	case watchCancelled:
-		w.onCancelled(ctx)
-		return
+		return // run records it
 	case watchStalled:
 		w.onStall(ctx)
 		return
@@ -422,17 +427,12 @@ func (w *rehiveTx) onStall(ctx workflow.Context) {
 	if w.state.Flow == "" {
 		w.state.Flow = baseFlow(info)
 	}
-	if w.state.LedgerTxID != "" {
-		var res LedgerTxResult
-		if err := workflow.ExecuteActivity(forever(ctx), ActCancelLedgerTx, LedgerTxRequest{LedgerTxID: w.state.LedgerTxID}).Get(ctx, &res); err != nil {
-			w.attention(ctx, "ledger_cancel_failed", "stalled, and the ledger transaction could not be cancelled: "+errDetail(err))
-			return
-		}
-		w.ledger.apply(ctx, res, "cancel requested")
-		if res.Status == LedgerComplete {
-			w.completeAfterLedger(ctx)
-			return
-		}
+	if !w.cancelLedger(ctx, "stalled") {
+		return
+	}
+	if w.ledger.last.Status == LedgerComplete {
+		w.completeAfterLedger(ctx)
+		return
 	}
 	w.failRehive(ctx, "stalled", "not final after "+w.stallAfter.String(),
 		"The transaction did not complete in time and was cancelled.")
@@ -464,19 +464,31 @@ func (w *rehiveTx) settled(ctx workflow.Context, rehiveStatus string) {
 		w.setStatus(ctx, TxStatusComplete, "Complete on Rehive")
 		return
 	}
-	if w.state.LedgerTxID != "" && !ledgerFinal(w.ledger.last.Status) {
-		var res LedgerTxResult
-		if err := workflow.ExecuteActivity(forever(ctx), ActCancelLedgerTx, LedgerTxRequest{LedgerTxID: w.state.LedgerTxID}).Get(ctx, &res); err != nil {
-			w.attention(ctx, "ledger_cancel_failed", "Failed on Rehive, and the ledger transaction could not be cancelled: "+errDetail(err))
-			return
-		}
-		w.ledger.apply(ctx, res, "cancel requested")
+	if !w.cancelLedger(ctx, "Failed on Rehive") {
+		return
 	}
 	if w.ledger.last.Status == LedgerComplete {
 		w.attention(ctx, "failed_after_ledger", "Failed on Rehive but the ledger completed the transaction")
 		return
 	}
 	w.failed(ctx, "failed_on_rehive", "Failed on Rehive")
+}
+
+// cancelLedger cancels the ledger transaction, if there is one still live,
+// and learns where it stands (a cancel can come too late). It reports false
+// when the cancel failed: the transaction then needs an operator, since the
+// ledger may still pay.
+func (w *rehiveTx) cancelLedger(ctx workflow.Context, why string) bool {
+	if w.state.LedgerTxID == "" || ledgerFinal(w.ledger.last.Status) {
+		return true
+	}
+	var res LedgerTxResult
+	if err := workflow.ExecuteActivity(forever(ctx), ActCancelLedgerTx, LedgerTxRequest{LedgerTxID: w.state.LedgerTxID}).Get(ctx, &res); err != nil {
+		w.attention(ctx, "ledger_cancel_failed", why+", and the ledger transaction could not be cancelled: "+errDetail(err))
+		return false
+	}
+	w.ledger.apply(ctx, res, "cancel requested")
+	return true
 }
 
 // failRehive ends the transaction Failed on Rehive, by declining the open
@@ -576,8 +588,8 @@ func (w *rehiveTx) attention(ctx workflow.Context, reason, detail string) {
 	w.setStatus(ctx, TxStatusNeedsAttention, detail)
 }
 
-// onCancelled records an operator's cancellation; nothing more is done on
-// Rehive or the ledger.
+// onCancelled records an operator's cancellation, over whatever the
+// interrupted step recorded; nothing more is done on Rehive or the ledger.
 func (w *rehiveTx) onCancelled(ctx workflow.Context) {
 	dctx, _ := workflow.NewDisconnectedContext(ctx)
 	w.attention(dctx, "workflow_cancelled", "the workflow was cancelled; Rehive and the ledger were left as they are")

@@ -56,10 +56,24 @@ func (lw *ledgerWatch) apply(ctx workflow.Context, res LedgerTxResult, source st
 	return true
 }
 
-// receive takes one ledger event off the channel and applies it once.
+// receive takes one ledger event off the channel and applies it.
 func (lw *ledgerWatch) receive(ctx workflow.Context) bool {
 	var ev LedgerEvent
 	lw.events.Receive(ctx, &ev)
+	return lw.take(ctx, ev)
+}
+
+// takeBuffered applies the events already received, without blocking.
+func (lw *ledgerWatch) takeBuffered(ctx workflow.Context) {
+	var ev LedgerEvent
+	for lw.events.ReceiveAsync(&ev) {
+		lw.take(ctx, ev)
+		ev = LedgerEvent{}
+	}
+}
+
+// take applies one event, once per event id.
+func (lw *ledgerWatch) take(ctx workflow.Context, ev LedgerEvent) bool {
 	if ev.EventID != "" {
 		if lw.seen[ev.EventID] {
 			lw.note(ctx, "duplicate_ledger_event", ev.EventID)
@@ -94,10 +108,9 @@ func (lw *ledgerWatch) wait(ctx workflow.Context, stall workflow.Future, done fu
 	timerCtx, cancelTimer := workflow.WithCancel(ctx)
 	defer cancelTimer()
 	var tick workflow.Future
-	cancelled := false
 	for !done(lw.last) {
 		switch {
-		case cancelled:
+		case ctx.Err() != nil: // checked first: cancelling makes the stall timer ready too
 			return watchCancelled
 		case stall.IsReady():
 			return watchStalled
@@ -112,7 +125,7 @@ func (lw *ledgerWatch) wait(ctx workflow.Context, stall workflow.Future, done fu
 			lw.poll(ctx)
 		})
 		sel.AddFuture(stall, func(workflow.Future) {})
-		sel.AddReceive(ctx.Done(), func(workflow.ReceiveChannel, bool) { cancelled = true })
+		sel.AddReceive(ctx.Done(), func(workflow.ReceiveChannel, bool) {})
 		sel.Select(ctx)
 	}
 	return watchDone

@@ -48,14 +48,14 @@ const (
 // Activity names of the Rehive transaction workflow (the ledger and status
 // activities it shares with the deposit are in currency_types.go).
 const (
-	ActLookupRehiveTx     = "LookupRehiveTx"
-	ActApproveTransition  = "ApproveTransition"
-	ActDeclineTransition  = "DeclineTransition"
-	ActAddRehiveMessage   = "AddRehiveMessage"
-	ActCreateLedgerTx     = "CreateLedgerTx"
-	ActCompleteLedgerTx   = "CompleteLedgerTx"
-	ActCancelLedgerTx     = "CancelLedgerTx"
-	ActSaveRehiveTx       = "SaveRehiveTx" // local activity: the read model
+	ActLookupRehiveTx    = "LookupRehiveTx"
+	ActApproveTransition = "ApproveTransition"
+	ActDeclineTransition = "DeclineTransition"
+	ActAddRehiveMessage  = "AddRehiveMessage"
+	ActCreateLedgerTx    = "CreateLedgerTx"
+	ActCompleteLedgerTx  = "CompleteLedgerTx"
+	ActCancelLedgerTx    = "CancelLedgerTx"
+	ActSaveRehiveTx      = "SaveRehiveTx" // local activity: the read model
 )
 
 // Kinds of ledger_links rows.
@@ -147,8 +147,6 @@ type CreateLedgerTxInput struct {
 	Destination   string `json:"destination"`
 	Status        string `json:"status"` // pending (held until CompleteLedgerTx) | complete
 }
-
-// TimelineEntry is shared with the checkout (checkout_types.go).
 
 // RehiveTxState is what the state query returns (API.md) and what the read
 // model stores.

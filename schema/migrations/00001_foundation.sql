@@ -51,7 +51,7 @@ CREATE TABLE idempotency_keys (
     key          text NOT NULL,
     request_hash text NOT NULL,
     status_code  int NOT NULL,
-    response     jsonb NOT NULL,
+    response     bytea NOT NULL, -- the exact bytes, replayed verbatim
     created_at   timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (scope, key)
 );
