@@ -2,6 +2,7 @@ package config
 
 import (
 	"bytes"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -45,6 +46,22 @@ func TestHelpListsEveryVariableWithoutSecrets(t *testing.T) {
 		}
 		if v.Secret && v.Default != "" && strings.Contains(b.String(), v.Default) {
 			t.Errorf("help prints the secret default of %s", v.Name)
+		}
+	}
+}
+
+func TestReadmeListsEveryVariable(t *testing.T) {
+	raw, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(raw)
+	if !strings.HasPrefix(readme, "# payflow\n\n```sh\nmake run") || !strings.Contains(readme, "make test") {
+		t.Error("README does not open with make run and make test")
+	}
+	for _, v := range Vars {
+		if !strings.Contains(readme, "`"+v.Name+"`") {
+			t.Errorf("README does not list %s", v.Name)
 		}
 	}
 }

@@ -41,6 +41,9 @@ func (w *deposit) setup(ctx workflow.Context) error {
 	w.state = DepositState{LedgerTxID: w.in.LedgerTxID, Status: DepositReceived, Timeline: []TimelineEntry{}}
 	w.ledger = newLedgerWatch(ctx, w.note)
 	w.ledger.id = w.in.LedgerTxID
+	w.ledger.onChange = func(r LedgerTxResult) {
+		w.state.Confirmations, w.state.RequiredConfirmations = r.Confirmations, r.RequiredConfirmations
+	}
 	w.stallAfter = w.in.StallTimeout
 	if w.stallAfter <= 0 {
 		w.stallAfter = defaultStallTimeout
@@ -62,7 +65,6 @@ func (w *deposit) run(ctx workflow.Context) {
 	}
 	w.ledger.apply(ctx, tx, "read")
 	w.state.LedgerAccount, w.state.Amount, w.state.Currency = tx.Account, tx.Amount, tx.Currency
-	w.syncConfirmations()
 	switch {
 	case tx.Type != "deposit":
 		w.setStatus(ctx, DepositIgnored, "not_a_deposit", fmt.Sprintf("ledger transaction of type %q", tx.Type))
@@ -93,9 +95,6 @@ func (w *deposit) run(ctx workflow.Context) {
 	if !w.credit(ctx) {
 		return
 	}
-	if w.state.Status == DepositComplete {
-		return
-	}
 	switch w.ledger.wait(ctx, w.stall, func(r LedgerTxResult) bool { return confirmed(r) || ledgerFinal(r.Status) }) {
 	case watchCancelled:
 		return
@@ -103,17 +102,16 @@ func (w *deposit) run(ctx workflow.Context) {
 		w.onStall(ctx)
 		return
 	}
-	w.syncConfirmations()
 	if confirmed(w.ledger.last) {
 		w.settleRehive(ctx, RehiveTxComplete, DepositComplete, "", "confirmed on the ledger")
 		return
 	}
 	w.settleRehive(ctx, RehiveTxFailed, DepositFailed, "ledger_"+w.ledger.last.Status, "the ledger "+w.ledger.last.Status+" it")
-	return
 }
 
 // credit creates the Rehive credit, once: Complete when the ledger needs no
-// (more) confirmations, else Pending. It reports false when the deposit ended.
+// (more) confirmations, else Pending. It reports whether the credit is
+// Pending, waiting for confirmations.
 func (w *deposit) credit(ctx workflow.Context) bool {
 	status := RehiveTxPending
 	if confirmed(w.ledger.last) {
@@ -135,12 +133,12 @@ func (w *deposit) credit(ctx workflow.Context) bool {
 	switch res.Status {
 	case RehiveTxComplete:
 		w.setStatus(ctx, DepositComplete, "", "credited Complete")
+		return false
 	case RehiveTxFailed:
 		w.setStatus(ctx, DepositNeedsAttention, "credit_failed_on_rehive", "the Rehive credit is Failed")
 		return false
-	default:
-		w.setStatus(ctx, DepositPending, "", fmt.Sprintf("credited Pending; %d/%d confirmations", w.state.Confirmations, w.state.RequiredConfirmations))
 	}
+	w.setStatus(ctx, DepositPending, "", fmt.Sprintf("credited Pending; %d/%d confirmations", w.state.Confirmations, w.state.RequiredConfirmations))
 	return true
 }
 
@@ -150,7 +148,6 @@ func (w *deposit) credit(ctx workflow.Context) bool {
 func (w *deposit) onStall(ctx workflow.Context) {
 	w.note(ctx, "stalled", "not confirmed after "+w.stallAfter.String())
 	w.ledger.poll(ctx)
-	w.syncConfirmations()
 	if confirmed(w.ledger.last) {
 		w.settleRehive(ctx, RehiveTxComplete, DepositComplete, "", "confirmed on the ledger at the stall check")
 		return
@@ -171,10 +168,6 @@ func (w *deposit) settleRehive(ctx workflow.Context, rehiveStatus, status, reaso
 // confirmed reports whether the ledger needs no more confirmations.
 func confirmed(r LedgerTxResult) bool {
 	return r.Status == LedgerComplete || (r.Status == LedgerPending && r.Confirmations >= r.RequiredConfirmations)
-}
-
-func (w *deposit) syncConfirmations() {
-	w.state.Confirmations, w.state.RequiredConfirmations = w.ledger.last.Confirmations, w.ledger.last.RequiredConfirmations
 }
 
 // setStatus records a status and, for a failure, its reason.

@@ -17,6 +17,8 @@ type ledgerWatch struct {
 	seen   map[string]bool // ledger event ids applied
 	last   LedgerTxResult
 	note   func(ctx workflow.Context, step, detail string)
+	// onChange, when set, sees every change of status or confirmations.
+	onChange func(LedgerTxResult)
 }
 
 func newLedgerWatch(ctx workflow.Context, note func(workflow.Context, string, string)) *ledgerWatch {
@@ -40,7 +42,10 @@ func (lw *ledgerWatch) apply(ctx workflow.Context, res LedgerTxResult, source st
 		return false
 	}
 	prev := lw.last
+	// Webhooks may leave fields out: confirmations and the required count
+	// never drop, so a partial event cannot make a deposit look confirmed.
 	res.Confirmations = max(res.Confirmations, prev.Confirmations)
+	res.RequiredConfirmations = max(res.RequiredConfirmations, prev.RequiredConfirmations)
 	if res.FailureReason == "" {
 		res.FailureReason = prev.FailureReason
 	}
@@ -53,6 +58,9 @@ func (lw *ledgerWatch) apply(ctx workflow.Context, res LedgerTxResult, source st
 		detail += ": " + res.FailureReason
 	}
 	lw.note(ctx, "ledger_"+res.Status, detail)
+	if lw.onChange != nil {
+		lw.onChange(res)
+	}
 	return true
 }
 
