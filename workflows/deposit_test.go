@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
 )
 
 // The ledger deposit workflow (PRODUCT.md flow 3), on the harness of
@@ -188,4 +189,34 @@ func TestDepositIDsAreDerived(t *testing.T) {
 	require.Equal(t, "0559b2e6-492f-5213-9521-1784f3628308", DepositRehiveTxID("ltx_1"))
 	require.Equal(t, "4ddfd3b4-b37a-57b2-ae11-42cfd163afa3", DepositCollectionID("ltx_1"))
 	require.NotEqual(t, DepositRehiveTxID("ltx_1"), DepositRehiveTxID("ltx_2"))
+}
+
+func TestDepositPartialEventDoesNotConfirm(t *testing.T) {
+	h := newCMHarness(t)
+	h.incoming(3, 0)
+	// An event that leaves required_confirmations out must not look confirmed.
+	h.ledgerEventAt(5*time.Second, LedgerEvent{EventID: "lev_2", Type: "transaction.updated", LedgerTxID: depLedgerID, Status: LedgerPending, Confirmations: 1})
+	mid := h.queryDepositAt(10 * time.Second)
+	h.ledgerMovesAt(20*time.Second, depLedgerID, LedgerComplete, 3, "lev_3")
+	st := h.runDeposit(incomingEvent("lev_1", 0, 3))
+
+	require.Equal(t, DepositPending, mid.Status)
+	require.Equal(t, 1, mid.Confirmations)
+	require.Equal(t, 3, mid.RequiredConfirmations)
+	require.Equal(t, DepositComplete, st.Status)
+	h.requireCalls(map[string]int{ActSetRehiveTxStatus: 1})
+}
+
+func TestDepositCancelledByOperator(t *testing.T) {
+	h := newCMHarness(t)
+	h.incoming(3, 0)
+	h.at(time.Minute, h.env.CancelWorkflow)
+	h.env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: DepositWorkflowID(depLedgerID)})
+	h.ledgerEventAt(0, incomingEvent("lev_1", 0, 3))
+	h.env.ExecuteWorkflow(DepositWorkflowName, DepositInput{LedgerTxID: depLedgerID, StallTimeout: cmStall})
+
+	var canceled *temporal.CanceledError
+	require.ErrorAs(t, h.env.GetWorkflowError(), &canceled)
+	require.Equal(t, DepositNeedsAttention, h.f.savedDeposits[len(h.f.savedDeposits)-1].Status)
+	h.requireCalls(map[string]int{ActCreateRehiveCredit: 1, ActSetRehiveTxStatus: 0})
 }

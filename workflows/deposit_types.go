@@ -16,15 +16,6 @@ const (
 	DepositNeedsAttention = "needs_attention" // Rehive refused a status change: an operator must look
 )
 
-// IsDepositFinal reports whether a deposit's workflow is done.
-func IsDepositFinal(status string) bool {
-	switch status {
-	case DepositUnlinked, DepositComplete, DepositFailed, DepositIgnored, DepositNeedsAttention:
-		return true
-	}
-	return false
-}
-
 // DepositMetadataKey is the metadata key of the Rehive credit that names its
 // ledger transaction; with the derived id it marks the credit as payflow's.
 const DepositMetadataKey = "ledger_tx_id"

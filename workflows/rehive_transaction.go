@@ -514,7 +514,7 @@ func (w *rehiveTx) failRehive(ctx workflow.Context, reason, detail, userMessage 
 	}
 	if w.state.RehiveStatus != RehiveTxFailed {
 		if err := w.setRehiveStatus(ctx, RehiveTxFailed, reason); err != nil {
-			w.attention(ctx, "fail_failed", errDetail(err))
+			w.attention(ctx, "rehive_refused_failed", errDetail(err))
 			return
 		}
 	}
