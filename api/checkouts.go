@@ -214,16 +214,25 @@ func (s *server) startCheckout(ctx context.Context, b checkoutBody, order store.
 	return run.GetRunID(), nil
 }
 
+// loadOrder reads the order named by the :order_id parameter.
+func (s *server) loadOrder(c *fiber.Ctx) (store.Order, error) {
+	order, err := s.Store.GetOrder(c.UserContext(), c.Params("order_id"))
+	if errors.Is(err, store.ErrNotFound) {
+		return order, errorf(http.StatusNotFound, "checkout_not_found", "no checkout with this order id")
+	}
+	if err != nil {
+		return order, s.storeError(err)
+	}
+	return order, nil
+}
+
 // getCheckout answers from the workflow while it runs and from the read model
 // once it has closed (or when the worker cannot answer).
 func (s *server) getCheckout(c *fiber.Ctx) error {
 	ctx := c.UserContext()
-	order, err := s.Store.GetOrder(ctx, c.Params("order_id"))
-	if errors.Is(err, store.ErrNotFound) {
-		return errorf(http.StatusNotFound, "checkout_not_found", "no checkout with this order id")
-	}
+	order, err := s.loadOrder(c)
 	if err != nil {
-		return s.storeError(err)
+		return err
 	}
 	if !workflows.IsTerminal(order.Status) || order.Status == workflows.StatusFulfilled {
 		if st, err := s.queryCheckout(ctx, order.WorkflowID); err == nil {
@@ -311,12 +320,9 @@ func validStatus(s string) bool {
 // refunds after capture. 409 once the order can no longer change.
 func (s *server) cancelCheckout(c *fiber.Ctx) error {
 	ctx := c.UserContext()
-	order, err := s.Store.GetOrder(ctx, c.Params("order_id"))
-	if errors.Is(err, store.ErrNotFound) {
-		return errorf(http.StatusNotFound, "checkout_not_found", "no checkout with this order id")
-	}
+	order, err := s.loadOrder(c)
 	if err != nil {
-		return s.storeError(err)
+		return err
 	}
 	if workflows.IsTerminal(order.Status) && order.Status != workflows.StatusFulfilled {
 		return errorf(http.StatusConflict, "checkout_final", "the checkout is already "+order.Status)

@@ -31,12 +31,9 @@ func (s *server) rehiveOrder(c *fiber.Ctx, body *rehiveTokenBody) (store.Order, 
 	if body.Token == "" {
 		return store.Order{}, invalidFields(map[string]string{"token": "the customer's Rehive token"})
 	}
-	order, err := s.Store.GetOrder(c.UserContext(), c.Params("order_id"))
-	if errors.Is(err, store.ErrNotFound) {
-		return order, errorf(http.StatusNotFound, "checkout_not_found", "no checkout with this order id")
-	}
+	order, err := s.loadOrder(c)
 	if err != nil {
-		return order, s.storeError(err)
+		return order, err
 	}
 	if order.PaymentMethod != workflows.MethodRehive {
 		return order, errorf(http.StatusConflict, "wrong_payment_method", "this checkout is paid by "+order.PaymentMethod)

@@ -53,6 +53,7 @@ var Vars = []Var{
 	{"LEDGER_BASE_URL", "http://127.0.0.1:8090/sandbox/ledger", "third-party ledger API", false},
 	{"LEDGER_API_KEY", "ledger-dev-api-key", "ledger API key", true},
 	{"LEDGER_WEBHOOK_SECRET", "ledger-dev-webhook-secret", "ledger webhook signing secret", true},
+	{"LEDGER_WITHDRAWAL_ACCOUNT", "payflow-hot-wallet", "ledger account that Rehive withdrawals are paid from", false},
 }
 
 // Config is the parsed configuration.
@@ -94,6 +95,8 @@ type Rehive struct {
 // Ledger holds the ledger settings.
 type Ledger struct {
 	BaseURL, APIKey, WebhookSecret string
+	// WithdrawalAccount is the ledger account withdrawals are paid from.
+	WithdrawalAccount string
 }
 
 // Load reads the environment through getenv (os.Getenv in production).
@@ -159,9 +162,10 @@ func Load(getenv func(string) string) (Config, error) {
 			MerchantAccount: get("REHIVE_MERCHANT_ACCOUNT"),
 		},
 		Ledger: Ledger{
-			BaseURL:       strings.TrimRight(get("LEDGER_BASE_URL"), "/"),
-			APIKey:        get("LEDGER_API_KEY"),
-			WebhookSecret: get("LEDGER_WEBHOOK_SECRET"),
+			BaseURL:           strings.TrimRight(get("LEDGER_BASE_URL"), "/"),
+			APIKey:            get("LEDGER_API_KEY"),
+			WebhookSecret:     get("LEDGER_WEBHOOK_SECRET"),
+			WithdrawalAccount: get("LEDGER_WITHDRAWAL_ACCOUNT"),
 		},
 	}
 	if len(c.APIKeys) == 0 {
