@@ -4,7 +4,7 @@ GO ?= go
 BIN := bin/payflow
 export DATABASE_URL ?= postgres://payflow:payflow@127.0.0.1:5432/payflow?sslmode=disable
 
-.PHONY: run test build postgres vet fmt fuzz bench tidy
+.PHONY: run test test-deps build postgres vet fmt fuzz tidy
 
 ## run: start PostgreSQL if needed, then the whole stack (payflow dev)
 run: postgres build
@@ -14,8 +14,8 @@ run: postgres build
 # with the race detector would double the cold build, so they run without it.
 HEAVY_PKGS := ./cmd/... ./devserver/... ./integration/... ./testenv/...
 
-## test: start PostgreSQL if needed, then every test
-test: postgres
+## test: start PostgreSQL if needed, install test tools, then every test
+test: postgres test-deps
 	$(GO) vet ./...
 	$(GO) test -count=1 -race -timeout 10m $$($(GO) list ./... | grep -v -E '/(cmd/payflow|devserver|integration|testenv)($$|/)')
 	$(GO) test -count=1 -timeout 20m $(HEAVY_PKGS)
@@ -25,6 +25,9 @@ build:
 
 postgres:
 	@scripts/postgres.sh
+
+test-deps:
+	@scripts/test-deps.sh
 
 vet:
 	$(GO) vet ./...

@@ -40,6 +40,8 @@ const DefaultDatabaseURL = "postgres://payflow:payflow@127.0.0.1:5432/payflow?ss
 type Options struct {
 	PaymentTimeout time.Duration // default 10s
 	StallTimeout   time.Duration // default 20s
+	// UI serves the Temporal Web UI too (Env.UIURL).
+	UI bool
 	// DatabaseURL overrides the test database URL the app uses (e.g. to go
 	// through a proxy); the database itself is still created by Start.
 	DatabaseURL func(real string) string
@@ -52,6 +54,7 @@ type Env struct {
 	Sandbox    *sandbox.Server
 	APIURL     string
 	SandboxURL string
+	UIURL      string
 	Logger     *slog.Logger
 
 	temporal *devserver.Server
@@ -84,7 +87,14 @@ func Start(opts Options) (*Env, error) {
 	if err != nil {
 		return nil, err
 	}
-	if e.temporal, err = devserver.Start(devserver.Options{FrontendAddr: temporalAddr, Namespace: "default"}); err != nil {
+	var uiAddr string
+	if opts.UI {
+		if uiAddr, err = freeAddr(); err != nil {
+			return nil, err
+		}
+		e.UIURL = "http://" + uiAddr
+	}
+	if e.temporal, err = devserver.Start(devserver.Options{FrontendAddr: temporalAddr, UIAddr: uiAddr, Namespace: "default"}); err != nil {
 		return nil, err
 	}
 	apiLn, err := net.Listen("tcp", "127.0.0.1:0")
