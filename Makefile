@@ -4,7 +4,7 @@ GO ?= go
 BIN := bin/payflow
 export DATABASE_URL ?= postgres://payflow:payflow@127.0.0.1:5432/payflow?sslmode=disable
 
-.PHONY: run test test-deps build postgres vet fmt fuzz tidy
+.PHONY: run test test-deps build postgres vet fmt fuzz bench tidy
 
 ## run: start PostgreSQL if needed, then the whole stack (payflow dev)
 run: postgres build
@@ -44,6 +44,10 @@ fuzz:
 	    $(GO) test -run='^$$' -fuzz="^$$target$$" -fuzztime=$(FUZZ_TIME) $$pkg || exit 1; \
 	  done; \
 	done
+
+## bench: payflow's checkout throughput against the raw engine, webhook ack latency
+bench: postgres build
+	$(BIN) bench
 
 tidy:
 	$(GO) mod tidy

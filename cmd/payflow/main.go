@@ -26,6 +26,8 @@ Commands:
   worker    the Temporal worker (workflows and activities)
   migrate   apply the database migrations and exit
   sandbox   the provider sandboxes alone
+  bench     measure checkout throughput against the raw engine, and webhook
+            acknowledgement latency, on an in-process stack (-n, -c, -webhooks)
   help      this text
 
 Configuration (environment variables and their defaults):
@@ -58,6 +60,7 @@ func main() {
 		"worker":  runWorkerOnly,
 		"migrate": runMigrate,
 		"sandbox": runSandboxOnly,
+		"bench":   runBench,
 	}[cmd]
 	if !ok {
 		fmt.Fprintf(os.Stderr, "unknown command %q\n\n%s", cmd, usage)
