@@ -118,6 +118,13 @@ func (a *App) Worker() sdkworker.Worker {
 			Store: a.Store, CheckoutCom: a.CheckoutCom, Rehive: a.Rehive,
 			Merchant: activities.Merchant{Email: a.Config.Rehive.MerchantEmail, Account: a.Config.Rehive.MerchantAccount},
 		},
+		CurrencyManager: &activities.CurrencyManager{
+			Store: a.Store, Rehive: a.Rehive, Ledger: a.Ledger,
+			// The configuration, as the webhook routing uses it, rather than
+			// the managed_currencies table: one source, no sync to forget.
+			Managed:           a.Config.IsManaged,
+			WithdrawalAccount: a.Config.Ledger.WithdrawalAccount,
+		},
 	})
 }
 

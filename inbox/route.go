@@ -169,7 +169,7 @@ func routeLedger(ev *ledger.WebhookEvent, p Policy) Route {
 	arg := workflows.LedgerEvent{
 		EventID: ev.ID, Type: string(ev.Type), LedgerTxID: d.ID, TxType: string(d.Type), Status: string(d.Status),
 		Account: d.Account, Amount: d.Amount, Currency: d.Currency,
-		Confirmations: d.Confirmations, RequiredConfirmations: d.RequiredConfirmations,
+		Confirmations: d.Confirmations, RequiredConfirmations: d.RequiredConfirmations, FailureReason: d.FailureReason,
 	}
 	r.Signal, r.Arg = workflows.SignalLedgerEvent, arg
 	if rehiveTxID, ours := workflows.RehiveTxIDFromLedger(d.ID); ours {

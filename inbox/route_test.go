@@ -68,9 +68,12 @@ func TestRouteRehive(t *testing.T) {
 }
 
 func TestRouteLedger(t *testing.T) {
-	r, _ := RouteEvent(Ledger, []byte(`{"id":"evt_1","type":"transaction.updated","data":{"id":"rehive-abc","type":"withdrawal","status":"complete"}}`), policy)
+	r, _ := RouteEvent(Ledger, []byte(`{"id":"evt_1","type":"transaction.updated","data":{"id":"rehive-abc","type":"withdrawal","status":"failed","failure_reason":"rejected by the ledger"}}`), policy)
 	if r.WorkflowID != "rehive-tx/abc" || r.Start != nil {
 		t.Fatalf("ours: %+v", r)
+	}
+	if ev := r.Arg.(workflows.LedgerEvent); ev.Status != "failed" || ev.FailureReason != "rejected by the ledger" {
+		t.Fatalf("the ledger's reason is carried to the workflow: %+v", ev)
 	}
 	r, _ = RouteEvent(Ledger, []byte(`{"id":"evt_2","type":"transaction.incoming","data":{"id":"ltx_9","type":"deposit","account":"acc","amount":5,"currency":"XLM","required_confirmations":3}}`), policy)
 	if r.WorkflowID != "ledger-deposit/ltx_9" || r.Start == nil {

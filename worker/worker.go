@@ -15,7 +15,8 @@ import (
 
 // Deps are the activity implementations.
 type Deps struct {
-	Checkout *activities.Checkout
+	Checkout        *activities.Checkout
+	CurrencyManager *activities.CurrencyManager
 }
 
 // New returns a worker on taskQueue; the caller starts and stops it.
@@ -27,7 +28,10 @@ func New(c client.Client, taskQueue string, d Deps) sdkworker.Worker {
 		MaxConcurrentActivityExecutionSize: 200,
 	})
 	w.RegisterWorkflowWithOptions(workflows.Checkout, workflow.RegisterOptions{Name: workflows.CheckoutWorkflowName})
+	w.RegisterWorkflowWithOptions(workflows.RehiveTransaction, workflow.RegisterOptions{Name: workflows.RehiveTxWorkflowName})
+	w.RegisterWorkflowWithOptions(workflows.LedgerDeposit, workflow.RegisterOptions{Name: workflows.DepositWorkflowName})
 	// Method names are the activity names (workflows.Act*).
 	w.RegisterActivity(d.Checkout)
+	w.RegisterActivity(d.CurrencyManager)
 	return w
 }

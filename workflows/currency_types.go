@@ -57,6 +57,7 @@ type LedgerEvent struct {
 	Currency              string `json:"currency"`
 	Confirmations         int    `json:"confirmations"`
 	RequiredConfirmations int    `json:"required_confirmations"`
+	FailureReason         string `json:"failure_reason,omitempty"` // the ledger's words, shown to the user
 }
 
 // RehiveTxInput starts the workflow of one managed Rehive transaction.
@@ -151,8 +152,9 @@ type AccountLinkResult struct {
 
 // RehiveStatusInput sets a transaction's status as the admin (PATCH
 // /admin/transactions/{id}/ {status, note}). The activity derives its
-// Idempotency-Key from TxID and Status, and raises ErrTypeRehiveRejected when
-// Rehive refuses (e.g. the transaction is already final).
+// Idempotency-Key from TxID, Status and Note; a transaction already in Status
+// is success, and it raises ErrTypeRehiveRejected when Rehive refuses (e.g.
+// the transaction is already final in the other status).
 type RehiveStatusInput struct {
 	TxID   string `json:"tx_id"`
 	Status string `json:"status"` // Complete | Failed

@@ -117,18 +117,17 @@ func (w *deposit) credit(ctx workflow.Context) bool {
 	if confirmed(w.ledger.last) {
 		status = RehiveTxComplete
 	}
-	w.state.RehiveTxID = DepositRehiveTxID(w.in.LedgerTxID)
-	w.upsertSearch(ctx)
 	var res RehiveCreditResult
 	err := workflow.ExecuteActivity(forever(ctx), ActCreateRehiveCredit, RehiveCreditInput{
-		CollectionID: DepositCollectionID(w.in.LedgerTxID), RehiveTxID: w.state.RehiveTxID, LedgerTxID: w.in.LedgerTxID,
-		Account: w.state.Account, Amount: w.state.Amount, Currency: w.state.Currency, Status: status,
-		Reference: w.in.LedgerTxID, Metadata: map[string]string{DepositMetadataKey: w.in.LedgerTxID},
+		LedgerTxID: w.in.LedgerTxID, Account: w.state.Account, Amount: w.state.Amount, Currency: w.state.Currency,
+		Status: status, Reference: w.in.LedgerTxID, Metadata: map[string]string{DepositMetadataKey: w.in.LedgerTxID},
 	}).Get(ctx, &res)
 	if err != nil {
 		w.setStatus(ctx, DepositFailed, "credit_failed", errDetail(err))
 		return false
 	}
+	// The ids are derived from the ledger transaction by the activity.
+	w.state.RehiveTxID, w.state.RehiveCollectionID = res.TxID, res.CollectionID
 	w.note(ctx, "credited", fmt.Sprintf("Rehive transaction %s %s on account %s", res.TxID, res.Status, w.state.Account))
 	switch res.Status {
 	case RehiveTxComplete:

@@ -63,13 +63,13 @@ func TestDepositWithoutConfirmationsCreditedComplete(t *testing.T) {
 	st := h.runDeposit(incomingEvent("lev_1", 0, 0))
 
 	require.Equal(t, DepositComplete, st.Status)
-	require.Equal(t, DepositRehiveTxID(depLedgerID), st.RehiveTxID)
+	require.Equal(t, cmDepositTxID, st.RehiveTxID)
+	require.Equal(t, cmDepositColID, st.RehiveCollectionID)
 	require.Equal(t, cmAccount, st.Account)
 	require.Equal(t, int64(cmAmount), st.Amount)
 	require.Equal(t, cmCurrency, st.Currency)
 	require.Equal(t, []RehiveCreditInput{{
-		CollectionID: DepositCollectionID(depLedgerID), RehiveTxID: DepositRehiveTxID(depLedgerID), LedgerTxID: depLedgerID,
-		Account: cmAccount, Amount: cmAmount, Currency: cmCurrency, Status: RehiveTxComplete,
+		LedgerTxID: depLedgerID, Account: cmAccount, Amount: cmAmount, Currency: cmCurrency, Status: RehiveTxComplete,
 		Reference: depLedgerID, Metadata: map[string]string{DepositMetadataKey: depLedgerID},
 	}}, h.f.credits)
 	h.requireCalls(map[string]int{ActSetRehiveTxStatus: 0, ActCancelLedgerTx: 0})
@@ -94,7 +94,7 @@ func TestDepositPendingUntilThirdConfirmation(t *testing.T) {
 	require.Equal(t, 28*time.Second, h.env.Now().Sub(start))
 	require.Len(t, h.f.credits, 1)
 	require.Equal(t, RehiveTxPending, h.f.credits[0].Status)
-	require.Equal(t, []RehiveStatusInput{{TxID: DepositRehiveTxID(depLedgerID), Status: RehiveTxComplete, Note: "confirmed on the ledger"}}, h.f.statusSets)
+	require.Equal(t, []RehiveStatusInput{{TxID: cmDepositTxID, Status: RehiveTxComplete, Note: "confirmed on the ledger"}}, h.f.statusSets)
 	require.Equal(t, []string{DepositPending, DepositComplete}, h.f.savedStatuses())
 }
 
@@ -147,7 +147,7 @@ func TestDepositLedgerFailureFailsCredit(t *testing.T) {
 
 	require.Equal(t, DepositFailed, st.Status)
 	require.Equal(t, "ledger_failed", st.FailureReason)
-	require.Equal(t, []RehiveStatusInput{{TxID: DepositRehiveTxID(depLedgerID), Status: RehiveTxFailed, Note: "the ledger failed it"}}, h.f.statusSets)
+	require.Equal(t, []RehiveStatusInput{{TxID: cmDepositTxID, Status: RehiveTxFailed, Note: "the ledger failed it"}}, h.f.statusSets)
 }
 
 func TestDepositStallFailsCreditAndLeavesLedger(t *testing.T) {
@@ -182,13 +182,6 @@ func TestDepositCreditRejected(t *testing.T) {
 
 	require.Equal(t, DepositFailed, st.Status)
 	require.Equal(t, "credit_failed", st.FailureReason)
-}
-
-func TestDepositIDsAreDerived(t *testing.T) {
-	// Reference values: Python's uuid.uuid5(uuid.NAMESPACE_URL, name).
-	require.Equal(t, "0559b2e6-492f-5213-9521-1784f3628308", DepositRehiveTxID("ltx_1"))
-	require.Equal(t, "4ddfd3b4-b37a-57b2-ae11-42cfd163afa3", DepositCollectionID("ltx_1"))
-	require.NotEqual(t, DepositRehiveTxID("ltx_1"), DepositRehiveTxID("ltx_2"))
 }
 
 func TestDepositPartialEventDoesNotConfirm(t *testing.T) {

@@ -163,7 +163,7 @@ func (w *rehiveTx) handle(ctx workflow.Context, info RehiveTxInfo) {
 	switch {
 	case isRehiveFinal(info.Status):
 		w.settled(ctx, info.Status)
-	case isOwnDeposit(info):
+	case info.OwnDeposit:
 		w.deposit(ctx, info)
 	case info.Transfer:
 		w.transfer(ctx)
@@ -399,24 +399,23 @@ func (w *rehiveTx) onLedgerWhileIdle(ctx workflow.Context) {
 	}
 }
 
-// onStall fails a transaction that has not reached a final state in time. The
-// ledger is asked to cancel first: if it reports the money already moved,
-// Rehive is completed instead, so that nothing is paid twice.
+// onStall fails a transaction that has not reached a final state in time,
+// after reading where Rehive has it (a status change may have been missed).
+// The ledger is asked to cancel first: if it reports the money already
+// moved, Rehive is completed instead, so that nothing is paid twice.
 func (w *rehiveTx) onStall(ctx workflow.Context) {
 	w.note(ctx, "stalled", "not final after "+w.stallAfter.String())
-	if w.info == nil {
-		if _, err := w.lookup(ctx, ""); err != nil {
-			w.attention(ctx, "lookup_failed", errDetail(err))
-			return
-		}
+	info, err := w.lookup(ctx, "")
+	if err != nil {
+		w.attention(ctx, "lookup_failed", errDetail(err))
+		return
 	}
-	info := *w.info
 	switch {
 	case !info.Managed:
 		w.state.Flow = FlowIgnored
 		w.setStatus(ctx, TxStatusIgnored, fmt.Sprintf("currency %q is not managed by payflow", info.Currency))
 		return
-	case w.state.Flow == FlowDeposit || isOwnDeposit(info):
+	case w.state.Flow == FlowDeposit || info.OwnDeposit:
 		w.note(ctx, "handed_over", "the deposit workflow settles this credit")
 		w.handedOver = true
 		return
@@ -644,19 +643,11 @@ func (w *rehiveTx) drain(ctx workflow.Context) {
 
 func isRehiveFinal(status string) bool { return status == RehiveTxComplete || status == RehiveTxFailed }
 
-// isOwnDeposit recognises the credits the deposit workflow creates: their id
-// is derived from the ledger transaction their metadata names, which nobody
-// else can forge.
-func isOwnDeposit(info RehiveTxInfo) bool {
-	ledgerID := metaText(info.Metadata, DepositMetadataKey)
-	return info.TxType == "credit" && ledgerID != "" && info.TxID == DepositRehiveTxID(ledgerID)
-}
-
 // baseFlow is the flow a transaction belongs to before any transition says
 // more: a debit is processed as a withdrawal.
 func baseFlow(info RehiveTxInfo) string {
 	switch {
-	case isOwnDeposit(info):
+	case info.OwnDeposit:
 		return FlowDeposit
 	case info.Transfer:
 		return FlowTransfer

@@ -26,6 +26,13 @@ const (
 	cmStall    = time.Hour
 )
 
+// The ids the fake Rehive gives a deposit's credit (the real activity
+// derives them from the ledger transaction).
+const (
+	cmDepositTxID  = "5f0e8d1a-7c2b-5d3e-9f4a-1b2c3d4e5f60"
+	cmDepositColID = "6a1f9e2b-8d3c-5e4f-8a5b-2c3d4e5f6071"
+)
+
 var cmLedgerID = LedgerTxIDFor(cmTxID)
 
 type cmFakes struct {
@@ -186,7 +193,7 @@ func newCMHarness(t *testing.T) *cmHarness {
 		if f.creditErr != nil {
 			return RehiveCreditResult{}, f.creditErr
 		}
-		return RehiveCreditResult{TxID: in.RehiveTxID, Status: in.Status}, nil
+		return RehiveCreditResult{TxID: cmDepositTxID, CollectionID: cmDepositColID, Status: in.Status}, nil
 	}, ActCreateRehiveCredit)
 
 	reg(func(_ context.Context, in CreateLedgerTxInput) (LedgerTxResult, error) {
@@ -284,7 +291,7 @@ func (h *cmHarness) ledgerMovesAt(d time.Duration, id, status string, confirmati
 		h.env.SignalWorkflow(SignalLedgerEvent, LedgerEvent{
 			EventID: eventID, Type: "transaction.updated", LedgerTxID: id, TxType: tx.Type, Status: tx.Status,
 			Account: tx.Account, Amount: tx.Amount, Currency: tx.Currency,
-			Confirmations: tx.Confirmations, RequiredConfirmations: tx.RequiredConfirmations,
+			Confirmations: tx.Confirmations, RequiredConfirmations: tx.RequiredConfirmations, FailureReason: tx.FailureReason,
 		})
 	})
 }

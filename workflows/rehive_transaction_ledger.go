@@ -96,6 +96,7 @@ func (lw *ledgerWatch) take(ctx workflow.Context, ev LedgerEvent) bool {
 	return lw.apply(ctx, LedgerTxResult{
 		ID: ev.LedgerTxID, Type: ev.TxType, Account: ev.Account, Amount: ev.Amount, Currency: ev.Currency,
 		Status: ev.Status, Confirmations: ev.Confirmations, RequiredConfirmations: ev.RequiredConfirmations,
+		FailureReason: ev.FailureReason,
 	}, "webhook "+ev.EventID)
 }
 

@@ -119,8 +119,8 @@ func TestRehiveTxLedgerFailsWithdrawal(t *testing.T) {
 	require.Equal(t, RehiveTxFailed, st.RehiveStatus)
 	require.Len(t, h.f.declines, 1)
 	require.Len(t, h.f.messages, 1)
-	require.Contains(t, h.f.messages[0].Message, "the ledger failed it")
-	h.requireCalls(map[string]int{ActApproveTransition: 0, ActCancelLedgerTx: 0})
+	require.Contains(t, h.f.messages[0].Message, "the ledger failed it: destination rejected", "the ledger's reason, from its webhook")
+	h.requireCalls(map[string]int{ActApproveTransition: 0, ActCancelLedgerTx: 0, ActGetLedgerTx: 0})
 }
 
 func TestRehiveTxLedgerRejectsCreate(t *testing.T) {
@@ -368,6 +368,21 @@ func TestRehiveTxStallWithoutTransitionFails(t *testing.T) {
 	h.requireCalls(map[string]int{ActCancelLedgerTx: 0, ActCreateLedgerTx: 0})
 }
 
+func TestRehiveTxStallReadsRehiveFirst(t *testing.T) {
+	h := newCMHarness(t)
+	// An admin completes the transaction on Rehive and its webhook is lost.
+	h.at(time.Minute, func() {
+		h.f.mu.Lock()
+		h.f.tx.Status = RehiveTxComplete
+		h.f.mu.Unlock()
+	})
+	st := h.runTx(updateEvent("evt_1"))
+
+	require.Equal(t, TxStatusComplete, st.Status)
+	require.Equal(t, RehiveTxComplete, st.RehiveStatus)
+	h.requireCalls(map[string]int{ActLookupRehiveTx: 2, ActSetRehiveTxStatus: 0, ActAddRehiveMessage: 0})
+}
+
 func TestRehiveTxFailedElsewhereCancelsLedger(t *testing.T) {
 	h := newCMHarness(t)
 	h.f.tx.Status = RehiveTxInitiating
@@ -385,8 +400,8 @@ func TestRehiveTxFailedElsewhereCancelsLedger(t *testing.T) {
 func TestRehiveTxOwnDepositCreditIsLeftToDeposit(t *testing.T) {
 	h := newCMHarness(t)
 	h.f.tx = RehiveTxInfo{
-		TxID: DepositRehiveTxID("ltx_1"), TxType: "credit", Status: RehiveTxPending, Amount: cmAmount,
-		Currency: cmCurrency, Account: cmAccount, Managed: true, Metadata: map[string]any{DepositMetadataKey: "ltx_1"},
+		TxID: cmDepositTxID, TxType: "credit", Status: RehiveTxPending, Amount: cmAmount, Currency: cmCurrency,
+		Account: cmAccount, Managed: true, OwnDeposit: true, Metadata: map[string]any{DepositMetadataKey: "ltx_1"},
 	}
 	h.at(time.Minute, func() {
 		h.f.mu.Lock()
@@ -394,10 +409,10 @@ func TestRehiveTxOwnDepositCreditIsLeftToDeposit(t *testing.T) {
 		h.f.mu.Unlock()
 	})
 	mid := h.queryTxAt(30 * time.Second)
-	h.env.SetStartWorkflowOptions(cmStartOptions(DepositRehiveTxID("ltx_1")))
-	h.rehiveEventAt(0, RehiveEvent{EventID: "evt_1", Event: "transaction.create", TxID: DepositRehiveTxID("ltx_1")})
-	h.rehiveEventAt(time.Minute, RehiveEvent{EventID: "evt_2", Event: "transaction.update", TxID: DepositRehiveTxID("ltx_1")})
-	h.env.ExecuteWorkflow(RehiveTxWorkflowName, RehiveTxInput{TxID: DepositRehiveTxID("ltx_1"), StallTimeout: cmStall})
+	h.env.SetStartWorkflowOptions(cmStartOptions(cmDepositTxID))
+	h.rehiveEventAt(0, RehiveEvent{EventID: "evt_1", Event: "transaction.create", TxID: cmDepositTxID})
+	h.rehiveEventAt(time.Minute, RehiveEvent{EventID: "evt_2", Event: "transaction.update", TxID: cmDepositTxID})
+	h.env.ExecuteWorkflow(RehiveTxWorkflowName, RehiveTxInput{TxID: cmDepositTxID, StallTimeout: cmStall})
 	require.NoError(t, h.env.GetWorkflowError())
 	var st RehiveTxState
 	require.NoError(t, h.env.GetWorkflowResult(&st))
@@ -411,7 +426,9 @@ func TestRehiveTxOwnDepositCreditIsLeftToDeposit(t *testing.T) {
 func TestRehiveTxForgedDepositMarkerIsUnsupported(t *testing.T) {
 	h := newCMHarness(t)
 	h.f.tx.TxType = "credit"
-	h.f.tx.Metadata = map[string]any{DepositMetadataKey: "ltx_1"} // but the id is not derived from it
+	// The marker, on a credit the lookup did not recognise as ours (its id is
+	// not the one derived from the ledger transaction).
+	h.f.tx.Metadata = map[string]any{DepositMetadataKey: "ltx_1"}
 	st := h.runTx(RehiveEvent{EventID: "evt_1", Event: "transaction.create", TxID: cmTxID})
 
 	require.Equal(t, FlowUnsupported, st.Flow)

@@ -87,7 +87,11 @@ type RehiveTxInfo struct {
 	Currency     string `json:"currency"`
 	Account      string `json:"account"`
 	// Transfer is true when the transaction has a partner.
-	Transfer   bool              `json:"transfer"`
+	Transfer bool `json:"transfer"`
+	// OwnDeposit is true for a credit the deposit workflow created: its id is
+	// the one derived from the ledger transaction its metadata names
+	// (DepositMetadataKey), which nobody else can choose.
+	OwnDeposit bool              `json:"own_deposit"`
 	Metadata   map[string]any    `json:"metadata,omitempty"`
 	Managed    bool              `json:"managed"`
 	LedgerTxID string            `json:"ledger_tx_id,omitempty"` // from ledger_links

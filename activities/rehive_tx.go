@@ -1,0 +1,171 @@
+package activities
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/payflow/payflow/providers/httpx"
+	"github.com/payflow/payflow/providers/rehive"
+	"github.com/payflow/payflow/store"
+	"github.com/payflow/payflow/workflows"
+)
+
+// LookupRehiveTx reads a transaction (and the transition the event named)
+// from Rehive, never trusting the webhook body. For a managed currency it
+// stores the transaction and its collection and reports the ledger
+// transaction ledger_links holds for it.
+func (a *CurrencyManager) LookupRehiveTx(ctx context.Context, in workflows.LookupRehiveTxInput) (workflows.RehiveTxInfo, error) {
+	// The transition first: a transaction read after it is at least as new.
+	var tr *workflows.RehiveTransition
+	if in.TransitionID != "" {
+		t, err := a.Rehive.GetTransition(ctx, in.TransitionID)
+		if err != nil {
+			return workflows.RehiveTxInfo{}, rehiveErr(err)
+		}
+		if string(t.Transaction.ID) != in.TxID {
+			// Approving it would move another transaction than this workflow's.
+			return workflows.RehiveTxInfo{}, rehiveNotFound(fmt.Errorf("transition %s is not of transaction %s", in.TransitionID, in.TxID))
+		}
+		tr = &workflows.RehiveTransition{ID: string(t.ID), Status: t.Status, FromStatus: t.FromStatus, ToStatus: t.ToStatus}
+	}
+	tx, err := a.Rehive.GetTransaction(ctx, in.TxID)
+	if err != nil {
+		return workflows.RehiveTxInfo{}, rehiveErr(err)
+	}
+	info := workflows.RehiveTxInfo{
+		TxID: string(tx.ID), CollectionID: string(tx.Collection), TxType: tx.TxType, Subtype: tx.Subtype,
+		Status: tx.Status, Amount: tx.AbsAmount(), Currency: tx.Currency.Code, Account: tx.Account,
+		Transfer: tx.IsTransfer(), OwnDeposit: isOwnDeposit(tx), Metadata: tx.Metadata,
+		Managed: a.Managed(tx.Currency.Code), Transition: tr,
+	}
+	if !info.Managed {
+		return info, nil
+	}
+	if err := a.saveLookup(ctx, tx); err != nil {
+		return info, err
+	}
+	link, err := a.Store.GetLedgerLink(ctx, in.TxID)
+	switch {
+	case err == nil:
+		info.LedgerTxID = link.LedgerTxID
+	case !errors.Is(err, store.ErrNotFound):
+		return info, err
+	}
+	return info, nil
+}
+
+// saveLookup stores the transaction and its collection as Rehive reported
+// them. A collection Rehive does not know is left out rather than failing
+// the lookup.
+func (a *CurrencyManager) saveLookup(ctx context.Context, tx *rehive.Transaction) error {
+	var col store.RehiveCollection
+	if tx.Collection != "" {
+		c, err := a.Rehive.GetCollection(ctx, string(tx.Collection))
+		switch {
+		case err == nil:
+			raw, err := json.Marshal(c)
+			if err != nil {
+				return err
+			}
+			col = store.RehiveCollection{ID: string(c.ID), Status: c.Status, Raw: raw}
+		case httpx.ClassOf(err) != httpx.NotFound:
+			return classify(err)
+		}
+	}
+	raw, err := json.Marshal(tx)
+	if err != nil {
+		return err
+	}
+	return a.Store.SaveRehiveLookup(ctx, store.RehiveTx{
+		ID: string(tx.ID), CollectionID: string(tx.Collection), TxType: tx.TxType, Currency: tx.Currency.Code,
+		Amount: tx.AbsAmount(), Account: tx.Account, RehiveStatus: tx.Status, Raw: raw,
+	}, col)
+}
+
+// ApproveTransition lets the transaction move to the transition's target.
+func (a *CurrencyManager) ApproveTransition(ctx context.Context, in workflows.TransitionInput) (workflows.TransitionResult, error) {
+	return a.resolveTransition(ctx, in, rehive.TransitionApproved, a.Rehive.ApproveTransition)
+}
+
+// DeclineTransition fails the transaction.
+func (a *CurrencyManager) DeclineTransition(ctx context.Context, in workflows.TransitionInput) (workflows.TransitionResult, error) {
+	return a.resolveTransition(ctx, in, rehive.TransitionDeclined, a.Rehive.DeclineTransition)
+}
+
+// resolveTransition gives the verdict once (the key is derived from the
+// transition). Rehive refuses a verdict on a transition that is no longer
+// pending: its status is then the answer, so that approving a transition
+// someone declined returns "declined".
+func (a *CurrencyManager) resolveTransition(ctx context.Context, in workflows.TransitionInput, verdict string,
+	call func(ctx context.Context, id, key string) (*rehive.Transition, error),
+) (workflows.TransitionResult, error) {
+	t, err := call(ctx, in.TransitionID, "payflow-transition-"+in.TransitionID+"-"+verdict)
+	if err == nil {
+		return workflows.TransitionResult{Status: t.Status}, nil
+	}
+	var pe *httpx.Error
+	if !errors.As(err, &pe) || (pe.Class != httpx.Invalid && pe.Class != httpx.Conflict) {
+		return workflows.TransitionResult{}, rehiveErr(err)
+	}
+	now, gerr := a.Rehive.GetTransition(ctx, in.TransitionID)
+	if gerr != nil {
+		return workflows.TransitionResult{}, rehiveErr(gerr)
+	}
+	switch {
+	case now.Status == rehive.TransitionApproved || now.Status == rehive.TransitionDeclined:
+		return workflows.TransitionResult{Status: now.Status}, nil
+	case pe.Class == httpx.Conflict:
+		// The same key still in flight (an earlier attempt timed out): retry.
+		return workflows.TransitionResult{}, temporal.NewApplicationError(pe.Error(), string(httpx.Retryable))
+	}
+	return workflows.TransitionResult{}, rehiveRejected(pe)
+}
+
+// SetRehiveTxStatus sets a transaction's status as the admin. A transaction
+// already in that status is success; any other refusal is
+// ErrTypeRehiveRejected (e.g. the transaction is already final).
+func (a *CurrencyManager) SetRehiveTxStatus(ctx context.Context, in workflows.RehiveStatusInput) error {
+	// The note is part of the key: a key reused with another body is refused
+	// for a day.
+	note := sha256.Sum256([]byte(in.Note))
+	key := "payflow-tx-" + in.TxID + "-" + in.Status + "-" + hex.EncodeToString(note[:6])
+	_, err := a.Rehive.PatchTransaction(ctx, in.TxID, rehive.TransactionPatch{Status: in.Status, Note: in.Note}, key)
+	if err == nil {
+		return nil
+	}
+	var pe *httpx.Error
+	if !errors.As(err, &pe) || (pe.Class != httpx.Invalid && pe.Class != httpx.Conflict) {
+		return rehiveErr(err)
+	}
+	tx, gerr := a.Rehive.GetTransaction(ctx, in.TxID)
+	switch {
+	case gerr != nil:
+		return rehiveErr(gerr)
+	case tx.Status == in.Status:
+		return nil
+	case pe.Class == httpx.Conflict && !rehive.IsFinal(tx.Status):
+		return temporal.NewApplicationError(pe.Error(), string(httpx.Retryable))
+	}
+	return rehiveRejected(pe)
+}
+
+// AddRehiveMessage attaches a message to a transaction, once per key.
+func (a *CurrencyManager) AddRehiveMessage(ctx context.Context, in workflows.RehiveMessageInput) error {
+	_, err := a.Rehive.AddMessage(ctx, in.TxID, rehive.Message{Message: in.Message, Level: in.Level, Section: in.Section}, "payflow-message-"+in.Key)
+	return rehiveErr(err)
+}
+
+// rehiveErr is classify, with an unknown transaction or transition reported
+// as ErrTypeNotFound.
+func rehiveErr(err error) error {
+	if httpx.ClassOf(err) == httpx.NotFound {
+		return rehiveNotFound(err)
+	}
+	return classify(err)
+}
