@@ -235,22 +235,12 @@ func (s *server) getCheckout(c *fiber.Ctx) error {
 		return err
 	}
 	if !workflows.IsTerminal(order.Status) || order.Status == workflows.StatusFulfilled {
-		if st, err := s.queryCheckout(ctx, order.WorkflowID); err == nil {
+		var st workflows.CheckoutState
+		if err := s.queryState(ctx, order.WorkflowID, &st); err == nil {
 			return c.JSON(st)
 		}
 	}
 	return c.JSON(stateFromOrder(order))
-}
-
-func (s *server) queryCheckout(ctx context.Context, workflowID string) (workflows.CheckoutState, error) {
-	var st workflows.CheckoutState
-	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-	defer cancel()
-	v, err := s.Temporal.QueryWorkflow(ctx, workflowID, "", workflows.QueryState)
-	if err != nil {
-		return st, err
-	}
-	return st, v.Get(&st)
 }
 
 // stateFromOrder is the read model in the query's shape.

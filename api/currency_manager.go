@@ -1,12 +1,10 @@
 package api
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
 	"regexp"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"go.temporal.io/api/serviceerror"
@@ -23,10 +21,6 @@ var (
 	assetCodePattern = regexp.MustCompile(`^[A-Z][A-Z0-9]{1,11}$`)
 )
 
-// stateQueryTimeout bounds a workflow query, so that a missing worker costs a
-// read of the read model rather than a hung request.
-const stateQueryTimeout = 3 * time.Second
-
 // getRehiveTransaction answers from the workflow rehive-tx/<id>, falling back
 // to the read model.
 func (s *server) getRehiveTransaction(c *fiber.Ctx) error {
@@ -36,7 +30,7 @@ func (s *server) getRehiveTransaction(c *fiber.Ctx) error {
 	}
 	ctx := c.UserContext()
 	var st workflows.RehiveTxState
-	qerr := s.queryCurrencyState(ctx, workflows.RehiveTxWorkflowID(id), &st)
+	qerr := s.queryState(ctx, workflows.RehiveTxWorkflowID(id), &st)
 	if qerr == nil {
 		return c.JSON(st)
 	}
@@ -56,7 +50,7 @@ func (s *server) getDeposit(c *fiber.Ctx) error {
 	}
 	ctx := c.UserContext()
 	var st workflows.DepositState
-	qerr := s.queryCurrencyState(ctx, workflows.DepositWorkflowID(id), &st)
+	qerr := s.queryState(ctx, workflows.DepositWorkflowID(id), &st)
 	if qerr == nil {
 		return c.JSON(st)
 	}
@@ -65,16 +59,6 @@ func (s *server) getDeposit(c *fiber.Ctx) error {
 		return c.JSON(depositFromRow(row))
 	}
 	return s.stateMissing(err, qerr, "deposit_not_found", "no deposit for this ledger transaction")
-}
-
-func (s *server) queryCurrencyState(ctx context.Context, workflowID string, out any) error {
-	ctx, cancel := context.WithTimeout(ctx, stateQueryTimeout)
-	defer cancel()
-	v, err := s.Temporal.QueryWorkflow(ctx, workflowID, "", workflows.QueryState)
-	if err != nil {
-		return err
-	}
-	return v.Get(out)
 }
 
 // stateMissing answers when neither the workflow nor the read model gave a

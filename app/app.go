@@ -120,8 +120,7 @@ func (a *App) Worker() sdkworker.Worker {
 		},
 		CurrencyManager: &activities.CurrencyManager{
 			Store: a.Store, Rehive: a.Rehive, Ledger: a.Ledger,
-			// The configuration, as the webhook routing uses it, rather than
-			// the managed_currencies table: one source, no sync to forget.
+			// The configuration, as the webhook routing uses it: one source.
 			Managed:           a.Config.IsManaged,
 			WithdrawalAccount: a.Config.Ledger.WithdrawalAccount,
 		},

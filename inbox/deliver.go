@@ -55,6 +55,8 @@ func (d *Deliverer) Deliver(ctx context.Context, rec store.InboxEvent, r Route) 
 	switch {
 	case err == nil:
 		return d.Store.MarkInbox(ctx, rec.ID, store.InboxDelivered, r.WorkflowID)
+	case errors.As(err, &notFound) && r.Optional:
+		return d.Store.MarkInbox(ctx, rec.ID, store.InboxIgnored, "no workflow "+r.WorkflowID+" to inform")
 	case errors.As(err, &notFound):
 		return d.Store.MarkInbox(ctx, rec.ID, store.InboxUnroutable, "no open workflow "+r.WorkflowID)
 	case errors.As(err, &started):

@@ -37,6 +37,10 @@ type Route struct {
 	// Status is set (ignored or unroutable) when the event is recorded only.
 	Status string
 	Note   string
+	// Optional marks an event whose workflow may rightly not exist (a status
+	// change of a managed transaction no transition started, such as
+	// payflow's own deposit credit): then it is ignored, not unroutable.
+	Optional bool
 	// TransitionID is set when a Rehive transition event carried no transaction:
 	// the deliverer must look the transition up to find its workflow.
 	TransitionID string
@@ -128,7 +132,9 @@ func routeRehive(ev *rehive.WebhookEvent, p Policy) Route {
 	if p.IsManaged(tx.Currency.Code) {
 		// Status changes of managed transactions go to their running workflow;
 		// only a transition starts one.
-		return rehiveTxRoute(r, ev, tx, "", 0)
+		r = rehiveTxRoute(r, ev, tx, "", 0)
+		r.Optional = true
+		return r
 	}
 	orderID, _ := tx.Metadata["order_id"].(string)
 	if orderID == "" {

@@ -56,6 +56,9 @@ func TestRouteRehive(t *testing.T) {
 		if r.WorkflowID != c.workflowID || r.Status != c.status || (r.Start != nil) != c.start {
 			t.Errorf("%s: %+v", c.name, r)
 		}
+		if r.Optional != (c.name == "managed status change signals only") {
+			t.Errorf("%s: optional %v", c.name, r.Optional)
+		}
 		if r.EventID[:5] != "acme:" {
 			t.Errorf("%s: event id %q is not scoped by company", c.name, r.EventID)
 		}

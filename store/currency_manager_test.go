@@ -69,25 +69,6 @@ func cmTestStore(t *testing.T) *Store {
 	return s
 }
 
-func TestManagedCurrenciesSync(t *testing.T) {
-	s := cmTestStore(t)
-	ctx := context.Background()
-	cmMust(t, s.SyncManagedCurrencies(ctx, []string{"XLM", "BTC"}))
-	cmMust(t, s.SyncManagedCurrencies(ctx, []string{"XLM", "USDC"}))
-	codes, err := s.ManagedCurrencies(ctx)
-	cmMust(t, err)
-	if fmt.Sprint(codes) != "[USDC XLM]" {
-		t.Fatalf("managed = %v, want [USDC XLM]", codes)
-	}
-	for code, want := range map[string]bool{"XLM": true, "BTC": false} {
-		ok, err := s.IsManagedCurrency(ctx, code)
-		cmMust(t, err)
-		if ok != want {
-			t.Errorf("IsManagedCurrency(%s) = %v, want %v", code, ok, want)
-		}
-	}
-}
-
 func TestRehiveTxLookupAndReadModel(t *testing.T) {
 	s := cmTestStore(t)
 	ctx := context.Background()

@@ -72,7 +72,7 @@ type LookupRehiveTxInput struct {
 }
 
 // RehiveTxInfo is a transaction as Rehive reports it now. The activity reports
-// whether payflow manages the currency (managed_currencies) and which ledger
+// whether payflow manages the currency (configuration) and which ledger
 // transaction, if any, ledger_links holds for it; for a managed currency it
 // stores the transaction and its collection (rehive_transactions.raw,
 // rehive_collections). It raises ErrTypeNotFound when Rehive does not know the

@@ -1,9 +1,6 @@
 -- +goose Up
--- Currencies this service manages on Rehive (synced from configuration).
-CREATE TABLE managed_currencies (
-    code       text PRIMARY KEY,
-    updated_at timestamptz NOT NULL DEFAULT now()
-);
+-- The managed currencies come from configuration (PAYFLOW_MANAGED_CURRENCIES)
+-- only, so webhook routing and the workflows can never disagree.
 
 -- Rehive transactions and collections as last looked up, with the flow we
 -- chose and where it stands.
@@ -69,4 +66,3 @@ DROP TABLE account_links;
 DROP TABLE ledger_links;
 DROP TABLE rehive_transactions;
 DROP TABLE rehive_collections;
-DROP TABLE managed_currencies;
