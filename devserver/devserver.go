@@ -77,6 +77,17 @@ func Start(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("frontend port: %w", err)
 	}
+	// The server panics when its port is taken; say so plainly instead.
+	for _, addr := range []string{opts.FrontendAddr, opts.UIAddr} {
+		if addr == "" {
+			continue
+		}
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			return nil, fmt.Errorf("%s is in use (is another payflow dev or Temporal running?): %w", addr, err)
+		}
+		l.Close()
+	}
 	conf, err := buildConfig(host, port, opts)
 	if err != nil {
 		return nil, err

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net"
 	"path/filepath"
 
 	"github.com/payflow/payflow/app"
@@ -24,6 +23,17 @@ func runDev(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	if err := a.Migrate(ctx); err != nil {
 		return fmt.Errorf("%w (is PostgreSQL running at DATABASE_URL? `make run` starts it)", err)
 	}
+	// Take the API and sandbox ports first: a busy port fails fast and clearly.
+	apiLn, err := listen(cfg.APIAddr)
+	if err != nil {
+		return err
+	}
+	defer apiLn.Close()
+	sbLn, err := listen(cfg.SandboxAddr)
+	if err != nil {
+		return err
+	}
+	defer sbLn.Close()
 	dataDir, err := filepath.Abs(cfg.DataDir)
 	if err != nil {
 		return err
@@ -41,10 +51,6 @@ func runDev(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	defer ts.Stop()
 	sb := sandbox.New(cfg, "http://"+cfg.SandboxAddr, sandbox.Options{Logger: logger})
 	defer sb.Close()
-	ln, err := net.Listen("tcp", cfg.APIAddr)
-	if err != nil {
-		return fmt.Errorf("api listen: %w", err)
-	}
 	fmt.Printf(`
 payflow dev is up
   API            http://%s   (Authorization: Bearer %s)
@@ -56,8 +62,8 @@ Stop with Ctrl-C.
 
 `, cfg.APIAddr, cfg.APIKeys[0], cfg.UIAddr, cfg.TemporalAddress, cfg.Namespace, cfg.SandboxAddr, dataDir)
 	return runAll(ctx,
-		func(ctx context.Context) error { return serveHTTP(ctx, cfg.SandboxAddr, sb.Handler(), logger) },
+		func(ctx context.Context) error { return serveHTTP(ctx, sbLn, sb.Handler(), logger) },
 		a.RunWorker,
-		func(ctx context.Context) error { return a.ServeAPI(ctx, ln) },
+		func(ctx context.Context) error { return a.ServeAPI(ctx, apiLn) },
 	)
 }

@@ -31,9 +31,9 @@ func runAPIOnly(ctx context.Context, cfg config.Config, logger *slog.Logger) err
 		return err
 	}
 	defer a.Close()
-	ln, err := net.Listen("tcp", cfg.APIAddr)
+	ln, err := listen(cfg.APIAddr)
 	if err != nil {
-		return fmt.Errorf("api listen: %w", err)
+		return err
 	}
 	return a.ServeAPI(ctx, ln)
 }
@@ -50,15 +50,24 @@ func runWorkerOnly(ctx context.Context, cfg config.Config, logger *slog.Logger) 
 func runSandboxOnly(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	sb := sandbox.New(cfg, "http://"+cfg.SandboxAddr, sandbox.Options{Logger: logger})
 	defer sb.Close()
-	return serveHTTP(ctx, cfg.SandboxAddr, sb.Handler(), logger)
+	ln, err := listen(cfg.SandboxAddr)
+	if err != nil {
+		return err
+	}
+	return serveHTTP(ctx, ln, sb.Handler(), logger)
 }
 
-// serveHTTP serves h on addr until ctx ends, then shuts down gracefully.
-func serveHTTP(ctx context.Context, addr string, h http.Handler, logger *slog.Logger) error {
+func listen(addr string) (net.Listener, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return fmt.Errorf("listen %s: %w", addr, err)
+		return nil, fmt.Errorf("listen %s: %w", addr, err)
 	}
+	return ln, nil
+}
+
+// serveHTTP serves h on ln until ctx ends, then shuts down gracefully.
+func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, logger *slog.Logger) error {
+	addr := ln.Addr().String()
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
