@@ -2,9 +2,7 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -99,22 +97,12 @@ func (s *Store) SaveRehiveTxState(ctx context.Context, t RehiveTx) error {
 
 // GetRehiveTx returns one transaction row, or ErrNotFound.
 func (s *Store) GetRehiveTx(ctx context.Context, id string) (RehiveTx, error) {
-	var t RehiveTx
-	err := s.db.GetContext(ctx, &t, `SELECT `+rehiveTxColumns+` FROM rehive_transactions WHERE id = $1`, id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return t, ErrNotFound
-	}
-	return t, err
+	return getOne[RehiveTx](ctx, s, `SELECT `+rehiveTxColumns+` FROM rehive_transactions WHERE id = $1`, id)
 }
 
 // GetRehiveCollection returns one collection row, or ErrNotFound.
 func (s *Store) GetRehiveCollection(ctx context.Context, id string) (RehiveCollection, error) {
-	var c RehiveCollection
-	err := s.db.GetContext(ctx, &c, `SELECT id, status, raw, updated_at FROM rehive_collections WHERE id = $1`, id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return c, ErrNotFound
-	}
-	return c, err
+	return getOne[RehiveCollection](ctx, s, `SELECT id, status, raw, updated_at FROM rehive_collections WHERE id = $1`, id)
 }
 
 // LedgerLink says which ledger transaction mirrors a Rehive transaction.
@@ -150,12 +138,7 @@ func (s *Store) PutLedgerLink(ctx context.Context, l LedgerLink) (LedgerLink, er
 
 // GetLedgerLink returns the link of a Rehive transaction, or ErrNotFound.
 func (s *Store) GetLedgerLink(ctx context.Context, rehiveTxID string) (LedgerLink, error) {
-	var l LedgerLink
-	err := s.db.GetContext(ctx, &l, `SELECT rehive_tx_id, ledger_tx_id, kind, created_at FROM ledger_links WHERE rehive_tx_id = $1`, rehiveTxID)
-	if errors.Is(err, sql.ErrNoRows) {
-		return l, ErrNotFound
-	}
-	return l, err
+	return getOne[LedgerLink](ctx, s, `SELECT rehive_tx_id, ledger_tx_id, kind, created_at FROM ledger_links WHERE rehive_tx_id = $1`, rehiveTxID)
 }
 
 // AccountLink pairs a Rehive account with a ledger account in one currency.
@@ -187,23 +170,13 @@ func (s *Store) PutAccountLink(ctx context.Context, l AccountLink) (AccountLink,
 
 // GetAccountLink returns the link of a Rehive account, or ErrNotFound.
 func (s *Store) GetAccountLink(ctx context.Context, rehiveAccount string) (AccountLink, error) {
-	var l AccountLink
-	err := s.db.GetContext(ctx, &l, `SELECT `+accountLinkColumns+` FROM account_links WHERE rehive_account = $1`, rehiveAccount)
-	if errors.Is(err, sql.ErrNoRows) {
-		return l, ErrNotFound
-	}
-	return l, err
+	return getOne[AccountLink](ctx, s, `SELECT `+accountLinkColumns+` FROM account_links WHERE rehive_account = $1`, rehiveAccount)
 }
 
 // FindAccountLinkByLedger returns the link of a ledger account in a
 // currency (the deposit flow's lookup), or ErrNotFound.
 func (s *Store) FindAccountLinkByLedger(ctx context.Context, ledgerAccount, currency string) (AccountLink, error) {
-	var l AccountLink
-	err := s.db.GetContext(ctx, &l, `SELECT `+accountLinkColumns+` FROM account_links WHERE ledger_account = $1 AND currency = $2`, ledgerAccount, currency)
-	if errors.Is(err, sql.ErrNoRows) {
-		return l, ErrNotFound
-	}
-	return l, err
+	return getOne[AccountLink](ctx, s, `SELECT `+accountLinkColumns+` FROM account_links WHERE ledger_account = $1 AND currency = $2`, ledgerAccount, currency)
 }
 
 // Deposit is a row of deposits, the read model of ledger-deposit workflows;
@@ -235,14 +208,9 @@ func (s *Store) SaveDeposit(ctx context.Context, d Deposit) error {
 
 // GetDeposit returns one deposit, or ErrNotFound.
 func (s *Store) GetDeposit(ctx context.Context, ledgerTxID string) (Deposit, error) {
-	var d Deposit
-	err := s.db.GetContext(ctx, &d, `
+	return getOne[Deposit](ctx, s, `
 		SELECT ledger_tx_id, rehive_tx_id, account, amount, currency, status, failure_reason, state, created_at, updated_at
 		FROM deposits WHERE ledger_tx_id = $1`, ledgerTxID)
-	if errors.Is(err, sql.ErrNoRows) {
-		return d, ErrNotFound
-	}
-	return d, err
 }
 
 // isUniqueViolation reports a unique-constraint violation (23505).

@@ -2,9 +2,7 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
-	"errors"
 )
 
 // IdempotentResponse is a stored answer to a POST that carried an
@@ -17,12 +15,7 @@ type IdempotentResponse struct {
 
 // GetIdempotent returns the stored response for (scope, key), or ErrNotFound.
 func (s *Store) GetIdempotent(ctx context.Context, scope, key string) (IdempotentResponse, error) {
-	var r IdempotentResponse
-	err := s.db.GetContext(ctx, &r, `SELECT request_hash, status_code, response FROM idempotency_keys WHERE scope = $1 AND key = $2`, scope, key)
-	if errors.Is(err, sql.ErrNoRows) {
-		return r, ErrNotFound
-	}
-	return r, err
+	return getOne[IdempotentResponse](ctx, s, `SELECT request_hash, status_code, response FROM idempotency_keys WHERE scope = $1 AND key = $2`, scope, key)
 }
 
 // SaveIdempotent stores a response; the first one stored wins.

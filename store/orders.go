@@ -60,12 +60,7 @@ func (s *Store) SetOrderRun(ctx context.Context, orderID, runID string) error {
 
 // GetOrder returns one order.
 func (s *Store) GetOrder(ctx context.Context, orderID string) (Order, error) {
-	var o Order
-	err := s.db.GetContext(ctx, &o, `SELECT `+orderColumns+` FROM orders WHERE order_id = $1`, orderID)
-	if errors.Is(err, sql.ErrNoRows) {
-		return o, ErrNotFound
-	}
-	return o, err
+	return getOne[Order](ctx, s, `SELECT `+orderColumns+` FROM orders WHERE order_id = $1`, orderID)
 }
 
 // OrderSnapshot is the state a checkout workflow writes at each step.
@@ -161,10 +156,5 @@ func (s *Store) PutPaymentToken(ctx context.Context, orderID, token string) erro
 
 // PaymentToken returns the order's card token, or ErrNotFound once spent.
 func (s *Store) PaymentToken(ctx context.Context, orderID string) (string, error) {
-	var tok string
-	err := s.db.GetContext(ctx, &tok, `SELECT token FROM payment_tokens WHERE order_id = $1`, orderID)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", ErrNotFound
-	}
-	return tok, err
+	return getOne[string](ctx, s, `SELECT token FROM payment_tokens WHERE order_id = $1`, orderID)
 }

@@ -2,8 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"sort"
 
@@ -47,12 +45,7 @@ func (s *Store) PutProduct(ctx context.Context, p Product) (Product, error) {
 
 // GetProduct returns one product.
 func (s *Store) GetProduct(ctx context.Context, sku string) (Product, error) {
-	var p Product
-	err := s.db.GetContext(ctx, &p, `SELECT sku, name, price, currency, stock, reserved, active FROM products WHERE sku = $1`, sku)
-	if errors.Is(err, sql.ErrNoRows) {
-		return p, ErrNotFound
-	}
-	return p, err
+	return getOne[Product](ctx, s, `SELECT sku, name, price, currency, stock, reserved, active FROM products WHERE sku = $1`, sku)
 }
 
 // GetProducts returns the products with the given SKUs, keyed by SKU.

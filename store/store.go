@@ -4,6 +4,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"time"
@@ -72,4 +73,14 @@ func IsUnavailable(err error) bool {
 		return pqErr.Code.Class() == "08" || pqErr.Code.Class() == "57"
 	}
 	return !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrOutOfStock) && !errors.Is(err, ErrConflict)
+}
+
+// getOne reads one row into a T, or ErrNotFound.
+func getOne[T any](ctx context.Context, s *Store, query string, args ...any) (T, error) {
+	var v T
+	err := s.db.GetContext(ctx, &v, query, args...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return v, ErrNotFound
+	}
+	return v, err
 }

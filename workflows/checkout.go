@@ -1,7 +1,6 @@
 package workflows
 
 import (
-	"errors"
 	"fmt"
 	"time"
 
@@ -486,11 +485,7 @@ func (w *checkout) note(ctx workflow.Context, step, detail string) {
 // save writes the read model. It is a local activity: cheap, retried, and a
 // failure never blocks the payment flow (the next save catches up).
 func (w *checkout) save(ctx workflow.Context) {
-	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
-		ScheduleToCloseTimeout: time.Minute,
-		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: 200 * time.Millisecond, MaximumInterval: 5 * time.Second},
-	})
-	if err := workflow.ExecuteLocalActivity(lctx, ActSaveOrder, w.state).Get(ctx, nil); err != nil {
+	if err := workflow.ExecuteLocalActivity(saveOptions(ctx), ActSaveOrder, w.state).Get(ctx, nil); err != nil {
 		workflow.GetLogger(ctx).Warn("read model not saved", "order_id", w.in.OrderID, "error", err)
 	}
 }
@@ -526,45 +521,4 @@ func (w *checkout) drain(ctx workflow.Context) {
 		w.note(ctx, "late_cancel", "after "+w.state.Status)
 	}
 	w.cancelHandled = true
-}
-
-// Activity options.
-
-func short(ctx workflow.Context) workflow.Context {
-	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout:    30 * time.Second,
-		ScheduleToCloseTimeout: 10 * time.Minute,
-		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: 500 * time.Millisecond, BackoffCoefficient: 2, MaximumInterval: 30 * time.Second},
-	})
-}
-
-// charge retries with the same idempotency key, so a retry never charges twice.
-func charge(ctx workflow.Context) workflow.Context {
-	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout:    45 * time.Second,
-		ScheduleToCloseTimeout: 5 * time.Minute,
-		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 30 * time.Second},
-	})
-}
-
-// forever is for compensations that must eventually happen.
-func forever(ctx workflow.Context) workflow.Context {
-	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 30 * time.Second,
-		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 5 * time.Minute},
-	})
-}
-
-func isType(err error, typ string) bool {
-	var appErr *temporal.ApplicationError
-	return errors.As(err, &appErr) && appErr.Type() == typ
-}
-
-// errDetail is the innermost message of an activity failure.
-func errDetail(err error) string {
-	var appErr *temporal.ApplicationError
-	if errors.As(err, &appErr) {
-		return appErr.Message()
-	}
-	return err.Error()
 }

@@ -2,9 +2,7 @@ package workflows
 
 import (
 	"fmt"
-	"time"
 
-	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 )
 
@@ -138,27 +136,4 @@ func (lw *ledgerWatch) wait(ctx workflow.Context, stall workflow.Future, done fu
 		sel.Select(ctx)
 	}
 	return watchDone
-}
-
-// Activity options of the currency manager, besides forever (checkout.go),
-// which the calls that must eventually happen use: they retry until they
-// succeed or fail for good, and each is idempotent.
-
-// pollOptions keeps a poll shorter than the poll interval, so that a slow
-// ledger does not hold up webhooks and the stall timer for long.
-func pollOptions(ctx workflow.Context) workflow.Context {
-	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout:    10 * time.Second,
-		ScheduleToCloseTimeout: 25 * time.Second,
-		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 5 * time.Second},
-	})
-}
-
-// saveOptions is for the read-model local activities: cheap, retried, and a
-// failure never blocks the flow (the next save catches up).
-func saveOptions(ctx workflow.Context) workflow.Context {
-	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
-		ScheduleToCloseTimeout: time.Minute,
-		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: 200 * time.Millisecond, MaximumInterval: 5 * time.Second},
-	})
 }
