@@ -25,6 +25,9 @@ func Checkout(ctx workflow.Context, in CheckoutInput) (CheckoutState, error) {
 		return w.state, err
 	}
 	err := w.run(ctx)
+	if err == nil {
+		w.watchLatePayments(ctx)
+	}
 	w.drain(ctx)
 	return w.state, err
 }
@@ -50,6 +53,10 @@ type checkout struct {
 const (
 	DefaultPaymentTimeout = 15 * time.Minute
 	DefaultRefundWindow   = 24 * time.Hour
+	// DefaultLateWindow is how long an unpaid order that closed keeps
+	// listening for a payment that was still under way (a 3-D Secure
+	// challenge completed late, a wallet transfer sent at the last moment).
+	DefaultLateWindow = time.Hour
 )
 
 func (w *checkout) setup(ctx workflow.Context) error {
@@ -58,6 +65,9 @@ func (w *checkout) setup(ctx workflow.Context) error {
 	}
 	if w.in.RefundWindow <= 0 {
 		w.in.RefundWindow = DefaultRefundWindow
+	}
+	if w.in.LateWindow <= 0 {
+		w.in.LateWindow = DefaultLateWindow
 	}
 	info := workflow.GetInfo(ctx)
 	w.state = CheckoutState{
@@ -356,6 +366,56 @@ func (w *checkout) refundWindow(ctx workflow.Context) error {
 		w.note(ctx, "restock_failed", errDetail(err))
 	}
 	return w.refund(ctx, "cancel requested after fulfilment")
+}
+
+// watchLatePayments keeps an order that closed unpaid (expired, cancelled,
+// or failed on a charge error whose outcome is unknown) open for the late
+// window, and refunds any payment for it that still arrives: nothing paid is
+// left unfulfilled or unrefunded.
+func (w *checkout) watchLatePayments(ctx workflow.Context) {
+	unpaid := w.state.Status == StatusExpired || w.state.Status == StatusCancelled ||
+		(w.state.Status == StatusFailed && w.state.FailureReason == ReasonPaymentError)
+	if !unpaid || workflow.GetVersion(ctx, versionLatePayments, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return
+	}
+	timer := workflow.NewTimer(ctx, w.in.LateWindow)
+	for done := false; !done; {
+		sel := workflow.NewSelector(ctx)
+		sel.AddReceive(w.payments, func(c workflow.ReceiveChannel, _ bool) {
+			var ev PaymentEvent
+			c.Receive(ctx, &ev)
+			done = w.onLatePayment(ctx, ev)
+		})
+		sel.AddFuture(timer, func(workflow.Future) { done = true })
+		sel.Select(ctx)
+	}
+}
+
+// onLatePayment refunds a payment that arrived after the order closed and
+// reports whether it did.
+func (w *checkout) onLatePayment(ctx workflow.Context, ev PaymentEvent) bool {
+	w.note(ctx, "late_event", fmt.Sprintf("%s %s %s after %s", ev.Provider, ev.Type, ev.PaymentID, w.state.Status))
+	switch {
+	case w.in.Method == MethodCard && ev.Provider == "checkoutcom":
+		if w.state.Payment.ProviderPaymentID != "" && ev.PaymentID != w.state.Payment.ProviderPaymentID {
+			return false
+		}
+		switch ev.Type {
+		case "payment_captured", "payment_approved", "payment_paid":
+			w.state.Payment.ProviderPaymentID = ev.PaymentID
+			_ = w.refund(ctx, "payment arrived after the order was "+w.state.Status)
+			return true
+		}
+	case w.in.Method == MethodRehive && ev.Provider == "rehive" && ev.PaymentID != "":
+		res, err := w.verifyRehive(ctx, ev.PaymentID)
+		if err == nil && res.Outcome == RehivePaid {
+			w.rehivePaid = res
+			w.state.Payment.ProviderPaymentID = res.TxID
+			_ = w.refund(ctx, "Rehive payment arrived after the order was "+w.state.Status)
+			return true
+		}
+	}
+	return false
 }
 
 // refund returns a captured payment and ends the order refunded. Refunds

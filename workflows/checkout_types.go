@@ -73,6 +73,9 @@ type CheckoutInput struct {
 	Method         string        `json:"method"`
 	PaymentTimeout time.Duration `json:"payment_timeout"`
 	RefundWindow   time.Duration `json:"refund_window"`
+	// LateWindow: how long an order that closed unpaid still refunds a
+	// payment that arrives (DefaultLateWindow when zero).
+	LateWindow time.Duration `json:"late_window,omitempty"`
 }
 
 // LineInput is a SKU and quantity as the client sent them.

@@ -1,0 +1,35 @@
+package integration
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/payflow/payflow/workflows"
+)
+
+// The customer finishes 3-D Secure only after the order expired: the late
+// capture is refunded, so nothing paid is left unrefunded.
+func TestLateThreeDSCaptureIsRefunded(t *testing.T) {
+	t.Parallel()
+	sku := product(t, 2100, 2)
+	order := uid("ord")
+	createCheckout(t, checkoutBody(order, sku, 1, "card", cardToken(t, card3DS)))
+	st := waitStatus(t, order, 20*time.Second, workflows.StatusRequiresAction)
+	waitStatus(t, order, 30*time.Second, workflows.StatusExpired)
+	if stock, reserved := getProduct(t, sku); stock != 2 || reserved != 0 {
+		t.Fatalf("after expiry: stock %d reserved %d", stock, reserved)
+	}
+	r := env.SandboxCall(t, http.MethodPost, "/sandbox/checkoutcom/_control/3ds/"+st.Payment.ProviderPaymentID, map[string]string{"outcome": "approved"})
+	if r.Status >= 300 {
+		t.Fatalf("3ds: %d %s", r.Status, r.Body)
+	}
+	st = waitStatus(t, order, 30*time.Second, workflows.StatusRefunded)
+	waitFor(t, "the late capture refunded on the sandbox", func() bool {
+		p := ckoPayments(t, order)
+		return len(p) == 1 && (p[0].Refunded == 2100 || p[0].Voided > 0)
+	})
+	if stock, reserved := getProduct(t, sku); stock != 2 || reserved != 0 {
+		t.Fatalf("after the refund: stock %d reserved %d", stock, reserved)
+	}
+}
