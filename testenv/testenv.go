@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -42,6 +43,9 @@ type Options struct {
 	StallTimeout   time.Duration // default 20s
 	// UI serves the Temporal Web UI too (Env.UIURL).
 	UI bool
+	// TemporalFile keeps Temporal's state in a SQLite file, so that
+	// RestartTemporal brings the same workflows back.
+	TemporalFile bool
 	// DatabaseURL overrides the test database URL the app uses (e.g. to go
 	// through a proxy); the database itself is still created by Start.
 	DatabaseURL func(real string) string
@@ -57,11 +61,13 @@ type Env struct {
 	UIURL      string
 	Logger     *slog.Logger
 
-	temporal *devserver.Server
-	mu       sync.Mutex
-	worker   sdkworker.Worker
-	stop     []func()
-	dbName   string
+	temporal     *devserver.Server
+	temporalOpts devserver.Options
+	tempDir      string
+	mu           sync.Mutex
+	worker       sdkworker.Worker
+	stop         []func()
+	dbName       string
 }
 
 // Start brings an environment up; Close tears it down.
@@ -94,7 +100,14 @@ func Start(opts Options) (*Env, error) {
 		}
 		e.UIURL = "http://" + uiAddr
 	}
-	if e.temporal, err = devserver.Start(devserver.Options{FrontendAddr: temporalAddr, UIAddr: uiAddr, Namespace: "default"}); err != nil {
+	e.temporalOpts = devserver.Options{FrontendAddr: temporalAddr, UIAddr: uiAddr, Namespace: "default"}
+	if opts.TemporalFile {
+		if e.tempDir, err = os.MkdirTemp("", "payflow-temporal-"); err != nil {
+			return nil, err
+		}
+		e.temporalOpts.DatabaseFile = filepath.Join(e.tempDir, "temporal.sqlite")
+	}
+	if e.temporal, err = devserver.Start(e.temporalOpts); err != nil {
 		return nil, err
 	}
 	apiLn, err := net.Listen("tcp", "127.0.0.1:0")
@@ -176,6 +189,20 @@ func (e *Env) StopWorker() {
 	}
 }
 
+// RestartTemporal stops the Temporal server, runs whileDown, and starts it
+// again on the same address (with Options.TemporalFile, with the same state).
+func (e *Env) RestartTemporal(whileDown func()) error {
+	e.temporal.Stop()
+	e.temporal = nil
+	whileDown()
+	srv, err := devserver.Start(e.temporalOpts)
+	if err != nil {
+		return err
+	}
+	e.temporal = srv
+	return nil
+}
+
 // Close stops everything and drops the test database.
 func (e *Env) Close() {
 	e.StopWorker()
@@ -187,6 +214,9 @@ func (e *Env) Close() {
 	}
 	if e.temporal != nil {
 		e.temporal.Stop()
+	}
+	if e.tempDir != "" {
+		os.RemoveAll(e.tempDir)
 	}
 	if e.dbName != "" {
 		DropDatabase(e.dbName)

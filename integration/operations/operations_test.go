@@ -34,7 +34,7 @@ func TestMain(m *testing.M) {
 	if proxy, err = testenv.NewProxy(u.Host); err != nil {
 		panic(err)
 	}
-	env, err = testenv.Start(testenv.Options{DatabaseURL: proxy.Rewrite})
+	env, err = testenv.Start(testenv.Options{DatabaseURL: proxy.Rewrite, TemporalFile: true})
 	if err != nil {
 		panic(err)
 	}
