@@ -4,7 +4,7 @@ GO ?= go
 BIN := bin/payflow
 export DATABASE_URL ?= postgres://payflow:payflow@127.0.0.1:5432/payflow?sslmode=disable
 
-.PHONY: run test test-deps build postgres vet fmt fuzz bench tidy
+.PHONY: run test test-deps build postgres vet fmt fuzz bench soak tidy
 
 ## run: start PostgreSQL if needed, then the whole stack (payflow dev)
 run: postgres build
@@ -48,6 +48,10 @@ fuzz:
 ## bench: payflow's checkout throughput against the raw engine, webhook ack latency
 bench: postgres build
 	$(BIN) bench
+
+## soak: a minute of mixed checkouts under provider faults, then the invariants
+soak: postgres build
+	$(BIN) soak
 
 tidy:
 	$(GO) mod tidy

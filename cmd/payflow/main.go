@@ -26,6 +26,8 @@ Commands:
   worker    the Temporal worker (workflows and activities)
   migrate   apply the database migrations and exit
   sandbox   the provider sandboxes alone
+  soak      a random mix of checkouts under provider faults, then a check of
+            every invariant (-duration, -c, -pause, -payment-timeout)
   bench     measure checkout throughput against the raw engine, and webhook
             acknowledgement latency, on an in-process stack (-n, -c, -webhooks)
   help      this text
@@ -48,7 +50,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
-	logger := newLogger(os.Stderr, cfg, cmd == "dev" || cmd == "sandbox")
+	logger := newLogger(os.Stderr, cfg, cmd == "dev" || cmd == "sandbox" || cmd == "soak" || cmd == "bench")
 	slog.SetDefault(logger)
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
@@ -61,6 +63,7 @@ func main() {
 		"migrate": runMigrate,
 		"sandbox": runSandboxOnly,
 		"bench":   runBench,
+		"soak":    runSoak,
 	}[cmd]
 	if !ok {
 		fmt.Fprintf(os.Stderr, "unknown command %q\n\n%s", cmd, usage)
