@@ -154,3 +154,12 @@ func (s *server) getAccountLink(c *fiber.Ctx) error {
 	}
 	return c.JSON(accountLinkView{l.RehiveAccount, l.LedgerAccount, l.Currency})
 }
+
+// listManagedCurrencies shows which Rehive currencies this deployment manages.
+func (s *server) listManagedCurrencies(c *fiber.Ctx) error {
+	codes, err := s.Store.ManagedCurrencies(c.UserContext())
+	if err != nil {
+		return s.storeError(err)
+	}
+	return c.JSON(fiber.Map{"currencies": codes})
+}

@@ -14,6 +14,7 @@ func (s *server) routes(v1 fiber.Router) {
 	v1.Post("/checkouts/:order_id/rehive/pay", s.idempotent, s.rehivePay)
 	v1.Get("/webhooks/inbox", s.listInbox)
 	// Currency manager (api/currency_manager.go).
+	v1.Get("/rehive/managed-currencies", s.listManagedCurrencies)
 	v1.Get("/rehive/transactions/:tx_id", s.getRehiveTransaction)
 	v1.Get("/deposits/:ledger_tx_id", s.getDeposit)
 	v1.Put("/account-links/:rehive_account", s.putAccountLink)

@@ -100,7 +100,7 @@ func (a *App) Migrate(ctx context.Context) error {
 		return err
 	}
 	a.Logger.Info("database migrated", "version", v)
-	return nil
+	return a.Store.SyncManagedCurrencies(ctx, a.Config.Managed)
 }
 
 // API builds the fiber app.

@@ -706,3 +706,13 @@ func TestRehiveWebhooksAnsweredFastWithoutWorker(t *testing.T) {
 		t.Fatalf("payflow state: %+v", st)
 	}
 }
+
+func TestManagedCurrenciesListed(t *testing.T) {
+	t.Parallel()
+	var out struct{ Currencies []string }
+	r := env.API(t, http.MethodGet, "/v1/rehive/managed-currencies", nil)
+	r.JSON(t, &out)
+	if r.Status != http.StatusOK || len(out.Currencies) != 1 || out.Currencies[0] != "XLM" {
+		t.Fatalf("%d %s", r.Status, r.Body)
+	}
+}

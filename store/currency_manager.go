@@ -7,11 +7,33 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 )
 
-// The currency manager's tables (migration 00003): Rehive
+// The currency manager's tables (migration 00003): managed currencies, Rehive
 // transactions and collections as looked up, the read model of their
 // workflows, ledger links, account links and deposits.
+
+// SyncManagedCurrencies makes the managed set exactly codes (from
+// configuration).
+func (s *Store) SyncManagedCurrencies(ctx context.Context, codes []string) error {
+	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM managed_currencies WHERE code <> ALL($1)`, pq.Array(codes)); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `
+			INSERT INTO managed_currencies (code) SELECT unnest($1::text[])
+			ON CONFLICT (code) DO UPDATE SET updated_at = now()`, pq.Array(codes))
+		return err
+	})
+}
+
+// ManagedCurrencies lists the managed codes, sorted.
+func (s *Store) ManagedCurrencies(ctx context.Context) ([]string, error) {
+	codes := []string{}
+	err := s.db.SelectContext(ctx, &codes, `SELECT code FROM managed_currencies ORDER BY code`)
+	return codes, err
+}
 
 // RehiveTx is a row of rehive_transactions. The lookup fills the facts and
 // Raw (Rehive's transaction object); the workflow's read model fills Flow,

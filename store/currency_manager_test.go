@@ -171,3 +171,15 @@ func cmWantErr(t *testing.T, err, want error) {
 		t.Fatalf("err = %v, want %v", err, want)
 	}
 }
+
+func TestManagedCurrenciesSync(t *testing.T) {
+	s := cmTestStore(t)
+	ctx := context.Background()
+	cmMust(t, s.SyncManagedCurrencies(ctx, []string{"XLM", "BTC"}))
+	cmMust(t, s.SyncManagedCurrencies(ctx, []string{"XLM", "USDC"}))
+	codes, err := s.ManagedCurrencies(ctx)
+	cmMust(t, err)
+	if fmt.Sprint(codes) != "[USDC XLM]" {
+		t.Fatalf("managed = %v, want [USDC XLM]", codes)
+	}
+}

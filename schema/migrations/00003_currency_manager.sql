@@ -1,6 +1,11 @@
 -- +goose Up
--- The managed currencies come from configuration (PAYFLOW_MANAGED_CURRENCIES)
--- only, so webhook routing and the workflows can never disagree.
+-- Currencies this service manages on Rehive: a copy of the configuration
+-- (PAYFLOW_MANAGED_CURRENCIES), synced at every start so operators and the
+-- API can see it. Routing and the workflows read the configuration itself.
+CREATE TABLE managed_currencies (
+    code       text PRIMARY KEY,
+    updated_at timestamptz NOT NULL DEFAULT now()
+);
 
 -- Rehive transactions and collections as last looked up, with the flow we
 -- chose and where it stands.
@@ -66,3 +71,4 @@ DROP TABLE account_links;
 DROP TABLE ledger_links;
 DROP TABLE rehive_transactions;
 DROP TABLE rehive_collections;
+DROP TABLE managed_currencies;
