@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 
-	"go.temporal.io/sdk/temporal"
 
 	"github.com/payflow/payflow/money"
 	"github.com/payflow/payflow/providers/checkoutcom"
@@ -68,7 +67,7 @@ func (a *Checkout) PriceCart(ctx context.Context, in workflows.PriceCartInput) (
 }
 
 func invalidCart(format string, args ...any) error {
-	return temporal.NewNonRetryableApplicationError(fmt.Sprintf(format, args...), workflows.ErrTypeInvalidCart, nil)
+	return businessOutcome(fmt.Sprintf(format, args...), workflows.ErrTypeInvalidCart)
 }
 
 // ReserveStock holds the order's stock, all lines or none.
@@ -79,7 +78,7 @@ func (a *Checkout) ReserveStock(ctx context.Context, in workflows.ReserveInput) 
 	}
 	err := a.Store.Reserve(ctx, in.OrderID, lines)
 	if errors.Is(err, store.ErrOutOfStock) {
-		return temporal.NewNonRetryableApplicationError(err.Error(), workflows.ErrTypeOutOfStock, nil)
+		return businessOutcome(err.Error(), workflows.ErrTypeOutOfStock)
 	}
 	return err
 }
@@ -105,7 +104,7 @@ func (a *Checkout) RestockOrder(ctx context.Context, orderID string) error {
 func (a *Checkout) ChargeCard(ctx context.Context, in workflows.ChargeInput) (workflows.ChargeResult, error) {
 	token, err := a.Store.PaymentToken(ctx, in.OrderID)
 	if errors.Is(err, store.ErrNotFound) {
-		return workflows.ChargeResult{}, temporal.NewNonRetryableApplicationError("no card token stored for the order", workflows.ErrTypeRejected, nil)
+		return workflows.ChargeResult{}, businessOutcome("no card token stored for the order", workflows.ErrTypeRejected)
 	}
 	if err != nil {
 		return workflows.ChargeResult{}, err
@@ -122,7 +121,7 @@ func (a *Checkout) ChargeCard(ctx context.Context, in workflows.ChargeInput) (wo
 	}, idempotencyKey(in.OrderID, "pay"))
 	if err != nil {
 		if httpx.ClassOf(err) == httpx.Invalid || httpx.ClassOf(err) == httpx.Declined {
-			return workflows.ChargeResult{}, temporal.NewNonRetryableApplicationError(err.Error(), workflows.ErrTypeRejected, nil)
+			return workflows.ChargeResult{}, businessOutcome(err.Error(), workflows.ErrTypeRejected)
 		}
 		return workflows.ChargeResult{}, classify(err)
 	}

@@ -134,7 +134,7 @@ func ledgerErr(err error) error {
 	if errors.As(err, &pe) {
 		switch pe.Class {
 		case httpx.Invalid, httpx.Declined:
-			return temporal.NewNonRetryableApplicationError(pe.Message, workflows.ErrTypeLedgerRejected, nil, pe.Error())
+			return businessOutcome(pe.Message, workflows.ErrTypeLedgerRejected, pe.Error())
 		case httpx.NotFound:
 			return temporal.NewNonRetryableApplicationError(pe.Error(), workflows.ErrTypeNotFound, nil)
 		}

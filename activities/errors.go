@@ -32,3 +32,12 @@ func classify(err error) error {
 	}
 	return err // database and transport trouble: retry
 }
+
+// businessOutcome is a non-retryable failure that is a normal result of the
+// business (a cart that cannot be sold, a card or withdrawal the provider
+// refuses). It is marked benign, so the SDK does not log it as an error.
+func businessOutcome(msg, typ string, details ...any) error {
+	return temporal.NewApplicationErrorWithOptions(msg, typ, temporal.ApplicationErrorOptions{
+		NonRetryable: true, Category: temporal.ApplicationErrorCategoryBenign, Details: details,
+	})
+}
