@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 
-
 	"github.com/payflow/payflow/money"
 	"github.com/payflow/payflow/providers/checkoutcom"
 	"github.com/payflow/payflow/providers/httpx"

@@ -8,20 +8,17 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
-	"os"
 	"testing"
 	"time"
 
-	"github.com/jmoiron/sqlx"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/payflow/payflow/providers/ledger"
 	"github.com/payflow/payflow/providers/rehive"
 	sbledger "github.com/payflow/payflow/sandbox/ledger"
 	sbrehive "github.com/payflow/payflow/sandbox/rehive"
-	"github.com/payflow/payflow/schema"
 	"github.com/payflow/payflow/store"
+	"github.com/payflow/payflow/store/storetest"
 	"github.com/payflow/payflow/workflows"
 )
 
@@ -412,41 +409,7 @@ func TestLookupAccountLinkAndReadModels(t *testing.T) {
 // not reachable.
 func cmTestStore(t *testing.T) *store.Store {
 	t.Helper()
-	dsn := os.Getenv("DATABASE_URL")
-	if dsn == "" {
-		dsn = "postgres://payflow:payflow@127.0.0.1:5432/payflow?sslmode=disable"
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	admin, err := sqlx.Open("postgres", dsn)
-	if err != nil {
-		t.Fatalf("open: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := admin.Close(); err != nil {
-			t.Errorf("close: %v", err)
-		}
-	})
-	if err := admin.PingContext(ctx); err != nil {
-		t.Skipf("PostgreSQL unavailable at DATABASE_URL: %v", err)
-	}
-	name := fmt.Sprintf("test_act_cm_%d", time.Now().UnixNano())
-	if _, err := admin.ExecContext(ctx, `CREATE SCHEMA `+name); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		if _, err := admin.Exec(`DROP SCHEMA ` + name + ` CASCADE`); err != nil {
-			t.Errorf("drop schema: %v", err)
-		}
-	})
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatalf("DATABASE_URL: %v", err)
-	}
-	q := u.Query()
-	q.Set("search_path", name)
-	u.RawQuery = q.Encode()
-	st, err := store.Open(u.String(), 4, 2)
+	st, err := store.Open(storetest.MigratedURL(t), 4, 2)
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
@@ -455,8 +418,5 @@ func cmTestStore(t *testing.T) *store.Store {
 			t.Errorf("close store: %v", err)
 		}
 	})
-	if _, err := schema.Migrate(ctx, st.DB().DB); err != nil {
-		t.Fatalf("migrate: %v", err)
-	}
 	return st
 }

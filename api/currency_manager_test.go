@@ -9,20 +9,16 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
-	"os"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/jmoiron/sqlx"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 
-	"github.com/payflow/payflow/schema"
 	"github.com/payflow/payflow/store"
+	"github.com/payflow/payflow/store/storetest"
 	"github.com/payflow/payflow/workflows"
 )
 
@@ -58,41 +54,7 @@ func (j cmJSONValue) Get(ptr any) error {
 // it is not reachable).
 func cmTestApp(t *testing.T, q *cmFakeQueries) (*fiber.App, *store.Store) {
 	t.Helper()
-	dsn := os.Getenv("DATABASE_URL")
-	if dsn == "" {
-		dsn = "postgres://payflow:payflow@127.0.0.1:5432/payflow?sslmode=disable"
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	admin, err := sqlx.Open("postgres", dsn)
-	if err != nil {
-		t.Fatalf("open: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := admin.Close(); err != nil {
-			t.Errorf("close: %v", err)
-		}
-	})
-	if err := admin.PingContext(ctx); err != nil {
-		t.Skipf("PostgreSQL unavailable at DATABASE_URL: %v", err)
-	}
-	name := fmt.Sprintf("test_api_cm_%d", time.Now().UnixNano())
-	if _, err := admin.ExecContext(ctx, `CREATE SCHEMA `+name); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		if _, err := admin.Exec(`DROP SCHEMA ` + name + ` CASCADE`); err != nil {
-			t.Errorf("drop schema: %v", err)
-		}
-	})
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatalf("DATABASE_URL: %v", err)
-	}
-	qs := u.Query()
-	qs.Set("search_path", name)
-	u.RawQuery = qs.Encode()
-	st, err := store.Open(u.String(), 4, 2)
+	st, err := store.Open(storetest.MigratedURL(t), 4, 2)
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
@@ -101,9 +63,6 @@ func cmTestApp(t *testing.T, q *cmFakeQueries) (*fiber.App, *store.Store) {
 			t.Errorf("close store: %v", err)
 		}
 	})
-	if _, err := schema.Migrate(ctx, st.DB().DB); err != nil {
-		t.Fatalf("migrate: %v", err)
-	}
 
 	s := &server{Deps: Deps{Store: st, Temporal: q}, log: slog.New(slog.DiscardHandler)}
 	app := fiber.New(fiber.Config{ErrorHandler: s.errorHandler})

@@ -5,14 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
-	"os"
 	"testing"
-	"time"
 
-	"github.com/jmoiron/sqlx"
-
-	"github.com/payflow/payflow/schema"
+	"github.com/payflow/payflow/store/storetest"
 )
 
 // cmTestStore opens a store on a throwaway schema of the PostgreSQL at
@@ -20,41 +15,7 @@ import (
 // is skipped when PostgreSQL is not reachable.
 func cmTestStore(t *testing.T) *Store {
 	t.Helper()
-	dsn := os.Getenv("DATABASE_URL")
-	if dsn == "" {
-		dsn = "postgres://payflow:payflow@127.0.0.1:5432/payflow?sslmode=disable"
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	admin, err := sqlx.Open("postgres", dsn)
-	if err != nil {
-		t.Fatalf("open: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := admin.Close(); err != nil {
-			t.Errorf("close: %v", err)
-		}
-	})
-	if err := admin.PingContext(ctx); err != nil {
-		t.Skipf("PostgreSQL unavailable at DATABASE_URL: %v", err)
-	}
-	name := fmt.Sprintf("test_cm_%d", time.Now().UnixNano())
-	if _, err := admin.ExecContext(ctx, `CREATE SCHEMA `+name); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		if _, err := admin.Exec(`DROP SCHEMA ` + name + ` CASCADE`); err != nil {
-			t.Errorf("drop schema: %v", err)
-		}
-	})
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatalf("DATABASE_URL: %v", err)
-	}
-	q := u.Query()
-	q.Set("search_path", name)
-	u.RawQuery = q.Encode()
-	s, err := Open(u.String(), 4, 2)
+	s, err := Open(storetest.MigratedURL(t), 4, 2)
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
@@ -63,9 +24,6 @@ func cmTestStore(t *testing.T) *Store {
 			t.Errorf("close store: %v", err)
 		}
 	})
-	if _, err := schema.Migrate(ctx, s.DB().DB); err != nil {
-		t.Fatalf("migrate: %v", err)
-	}
 	return s
 }
 
