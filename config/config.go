@@ -99,18 +99,23 @@ type Ledger struct {
 	WithdrawalAccount string
 }
 
+// Default is a variable's default value.
+func Default(name string) string {
+	for _, v := range Vars {
+		if v.Name == name {
+			return v.Default
+		}
+	}
+	panic("config: undeclared variable " + name)
+}
+
 // Load reads the environment through getenv (os.Getenv in production).
 func Load(getenv func(string) string) (Config, error) {
 	get := func(name string) string {
 		if v := strings.TrimSpace(getenv(name)); v != "" {
 			return v
 		}
-		for _, v := range Vars {
-			if v.Name == name {
-				return v.Default
-			}
-		}
-		panic("config: undeclared variable " + name)
+		return Default(name)
 	}
 	var errs []string
 	num := func(name string) int {

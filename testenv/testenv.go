@@ -34,9 +34,6 @@ import (
 	"github.com/payflow/payflow/sandbox"
 )
 
-// DefaultDatabaseURL is where tests find PostgreSQL unless DATABASE_URL says.
-const DefaultDatabaseURL = "postgres://payflow:payflow@127.0.0.1:5432/payflow?sslmode=disable"
-
 // Options tune an environment.
 type Options struct {
 	PaymentTimeout time.Duration // default 10s
@@ -237,7 +234,7 @@ func adminURL() string {
 	if u := os.Getenv("DATABASE_URL"); u != "" {
 		return u
 	}
-	return DefaultDatabaseURL
+	return config.Default("DATABASE_URL")
 }
 
 // CreateDatabase makes a fresh, empty database next to DATABASE_URL's and

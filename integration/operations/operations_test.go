@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/payflow/payflow/config"
 	"github.com/payflow/payflow/testenv"
 )
 
@@ -25,7 +26,7 @@ var (
 func TestMain(m *testing.M) {
 	dbURL := os.Getenv("DATABASE_URL")
 	if dbURL == "" {
-		dbURL = testenv.DefaultDatabaseURL
+		dbURL = config.Default("DATABASE_URL")
 	}
 	u, err := url.Parse(dbURL)
 	if err != nil {

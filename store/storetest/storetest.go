@@ -12,11 +12,9 @@ import (
 	"github.com/jmoiron/sqlx"
 	_ "github.com/lib/pq" // the database/sql driver
 
+	"github.com/payflow/payflow/config"
 	"github.com/payflow/payflow/schema"
 )
-
-// DefaultURL is where tests find PostgreSQL unless DATABASE_URL says.
-const DefaultURL = "postgres://payflow:payflow@127.0.0.1:5432/payflow?sslmode=disable"
 
 // MigratedURL creates a throwaway schema in the PostgreSQL at DATABASE_URL,
 // migrates it, and returns a URL whose search_path points at it. The schema
@@ -26,7 +24,7 @@ func MigratedURL(t testing.TB) string {
 	t.Helper()
 	dsn := os.Getenv("DATABASE_URL")
 	if dsn == "" {
-		dsn = DefaultURL
+		dsn = config.Default("DATABASE_URL")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
