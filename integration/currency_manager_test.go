@@ -459,7 +459,7 @@ func TestCurrencyManagerStalledWithdrawal(t *testing.T) {
 	if ltx, ok := getLedgerTx(t, waiting.LedgerTxID); !ok || ltx.Status != workflows.LedgerPending {
 		t.Fatalf("want the withdrawal pending on the ledger: %+v", ltx)
 	}
-	failed := waitRehiveTx(t, tx.ID, workflows.RehiveTxFailed, cmStallWait)
+	waitRehiveTx(t, tx.ID, workflows.RehiveTxFailed, cmStallWait)
 	took := time.Since(began)
 	if took < env.Config.StallTimeout {
 		t.Fatalf("failed after %s, before the stall timeout %s", took, env.Config.StallTimeout)
@@ -472,7 +472,7 @@ func TestCurrencyManagerStalledWithdrawal(t *testing.T) {
 	if st.FailureReason != "stalled" || st.Flow != workflows.FlowWithdrawal {
 		t.Fatalf("payflow state: %+v", st)
 	}
-	failed, _ = getRehiveTx(t, tx.ID)
+	failed, _ := getRehiveTx(t, tx.ID)
 	containsAll(t, "user messages", failed.userMessages(), "did not complete in time")
 }
 

@@ -67,7 +67,7 @@ func (c *Client) GetActions(ctx context.Context, id string) ([]Action, error) {
 
 // Capture sends POST /payments/{id}/captures.
 func (c *Client) Capture(ctx context.Context, id string, req ActionRequest, idempotencyKey string) (*ActionResult, error) {
-	return c.action(ctx, id, "/captures", actionBody{Amount: req.Amount, Reference: req.Reference, Metadata: req.Metadata}, idempotencyKey)
+	return c.action(ctx, id, "/captures", actionBody(req), idempotencyKey)
 }
 
 // Void sends POST /payments/{id}/voids; a void always releases the whole
@@ -78,7 +78,7 @@ func (c *Client) Void(ctx context.Context, id string, req ActionRequest, idempot
 
 // Refund sends POST /payments/{id}/refunds.
 func (c *Client) Refund(ctx context.Context, id string, req ActionRequest, idempotencyKey string) (*ActionResult, error) {
-	return c.action(ctx, id, "/refunds", actionBody{Amount: req.Amount, Reference: req.Reference, Metadata: req.Metadata}, idempotencyKey)
+	return c.action(ctx, id, "/refunds", actionBody(req), idempotencyKey)
 }
 
 func (c *Client) action(ctx context.Context, id, kind string, body actionBody, idempotencyKey string) (*ActionResult, error) {

@@ -3,7 +3,6 @@ package rehive
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"sort"
 	"strings"
 )
 
@@ -66,16 +65,6 @@ func newState(cfg Config) state {
 	}
 	st.merchant = st.addUser(cfg.MerchantEmail, rand.Text(), zero)
 	return st
-}
-
-// currencyCodes lists the known currencies in order.
-func (st *state) currencyCodes() []string {
-	codes := make([]string, 0, len(st.currencies))
-	for code := range st.currencies {
-		codes = append(codes, code)
-	}
-	sort.Strings(codes)
-	return codes
 }
 
 // newUUID returns a random version 4 uuid.
