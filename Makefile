@@ -4,7 +4,7 @@ GO ?= go
 BIN := bin/payflow
 export DATABASE_URL ?= postgres://payflow:payflow@127.0.0.1:5432/payflow?sslmode=disable
 
-.PHONY: run test test-deps build postgres vet fmt fuzz bench soak tidy
+.PHONY: run test test-deps build postgres vet lint fmt fuzz bench soak tidy
 
 ## run: start PostgreSQL if needed, then the whole stack (payflow dev)
 run: postgres build
@@ -31,6 +31,11 @@ test-deps:
 
 vet:
 	$(GO) vet ./...
+
+## lint: go vet and staticcheck (fetched by go run, pinned)
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+lint: vet
+	$(GO) run $(STATICCHECK) ./...
 
 fmt:
 	gofmt -l -w $$(git ls-files '*.go')
