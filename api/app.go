@@ -61,13 +61,14 @@ func New(d Deps) *fiber.App {
 		IdleTimeout:           90 * time.Second,
 	})
 	app.Use(requestid.New(requestid.Config{ContextKey: "requestid"}))
+	// Metrics wrap recovery, so that a panic is counted as the 500 it becomes.
+	app.Use(s.metrics.middleware(s.errorHandler))
 	app.Use(recover.New(recover.Config{
 		EnableStackTrace: true,
 		StackTraceHandler: func(c *fiber.Ctx, e any) {
 			s.log.Error("panic in handler", "path", c.Path(), "request_id", requestID(c), "panic", fmt.Sprint(e), "stack", string(debug.Stack()))
 		},
 	}))
-	app.Use(s.metrics.middleware)
 
 	app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
 	app.Get("/readyz", s.readyz)

@@ -111,6 +111,12 @@ func (s *server) createCheckout(c *fiber.Ctx) error {
 	if err := b.validate(); err != nil {
 		return err
 	}
+	if b.Payment.Method == workflows.MethodRehive && s.Config.IsManaged(b.Currency) {
+		// Managed-currency transactions belong to the currency manager, which
+		// would complete the transfer without the checkout ever hearing of it.
+		return &Error{Status: http.StatusUnprocessableEntity, Code: "currency_managed",
+			Message: b.Currency + " is a currency payflow manages on Rehive; checkouts cannot be paid in it", Fields: map[string]string{"currency": "managed currency"}}
+	}
 	amount, apiErr, err := s.priceCart(ctx, b)
 	if err != nil {
 		return s.storeError(err)
@@ -129,7 +135,7 @@ func (s *server) createCheckout(c *fiber.Ctx) error {
 	if !created && order.RequestHash != hashJSON(b) {
 		return errorf(http.StatusConflict, "order_conflict", "order "+b.OrderID+" exists with a different body")
 	}
-	if b.Payment.Method == workflows.MethodCard {
+	if created && b.Payment.Method == workflows.MethodCard {
 		if err := s.Store.PutPaymentToken(ctx, b.OrderID, b.Payment.ProcessorToken); err != nil {
 			return s.storeError(err)
 		}

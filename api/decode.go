@@ -28,7 +28,8 @@ func decodeJSON(c *fiber.Ctx, v any) error {
 	return nil
 }
 
-// storeError maps a database failure: unreachable is 503, anything else 500.
+// storeError maps a database failure: unreachable or overloaded is 503,
+// anything else a 500 (logged by the error handler).
 func (s *server) storeError(err error) error {
 	if store.IsUnavailable(err) {
 		s.log.Warn("database unavailable", "error", err)

@@ -14,7 +14,8 @@ import (
 
 // idempotent makes a creating POST honour the Idempotency-Key header: the same
 // key with the same body replays the first response; with a different body
-// it is a 409. Responses of 5xx are not kept, so a retry runs again.
+// it is a 409. Only successful responses are kept: a request that failed runs
+// again when retried.
 func (s *server) idempotent(c *fiber.Ctx) error {
 	key := c.Get("Idempotency-Key")
 	if key == "" {
@@ -23,8 +24,10 @@ func (s *server) idempotent(c *fiber.Ctx) error {
 	if len(key) > 255 {
 		return invalidFields(map[string]string{"Idempotency-Key": "at most 255 characters"})
 	}
-	scope := c.Method() + " " + c.Route().Path
-	hash := hashBytes(c.Body())
+	// The real path (it names the order) and the caller's API key scope the
+	// key, so one client's key can never replay another order or client.
+	scope := c.Method() + " " + c.Path() + " " + hashBytes([]byte(c.Get(fiber.HeaderAuthorization)))[:16]
+	hash := canonicalHash(c.Body())
 	prev, err := s.Store.GetIdempotent(c.UserContext(), scope, key)
 	switch {
 	case err == nil:
@@ -42,7 +45,7 @@ func (s *server) idempotent(c *fiber.Ctx) error {
 	}
 	status := c.Response().StatusCode()
 	body := c.Response().Body()
-	if status < 500 && json.Valid(body) {
+	if status < 300 && json.Valid(body) {
 		if err := s.Store.SaveIdempotent(c.UserContext(), scope, key, store.IdempotentResponse{RequestHash: hash, StatusCode: status, Response: append([]byte(nil), body...)}); err != nil {
 			s.log.Warn("idempotent response not stored", "error", err)
 		}
@@ -53,6 +56,16 @@ func (s *server) idempotent(c *fiber.Ctx) error {
 func hashBytes(b []byte) string {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
+}
+
+// canonicalHash hashes a JSON body in canonical form (key order and spacing do
+// not matter), or the raw bytes when it is not JSON.
+func canonicalHash(b []byte) string {
+	var v any
+	if json.Unmarshal(b, &v) != nil {
+		return hashBytes(b)
+	}
+	return hashJSON(v)
 }
 
 // hashJSON hashes the canonical JSON of v, so formatting and key order of the

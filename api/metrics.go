@@ -35,20 +35,20 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 	return m
 }
 
-func (m *metrics) middleware(c *fiber.Ctx) error {
-	start := time.Now()
-	err := c.Next()
-	status := c.Response().StatusCode()
-	if err != nil {
-		if fe, ok := err.(*fiber.Error); ok {
-			status = fe.Code
-		} else if ae, ok := err.(*Error); ok {
-			status = ae.Status
+// middleware times every request. An error is turned into its response here
+// (by onError), so the status recorded is the one the client gets.
+func (m *metrics) middleware(onError fiber.ErrorHandler) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		start := time.Now()
+		if err := c.Next(); err != nil {
+			if herr := onError(c, err); herr != nil {
+				return herr
+			}
 		}
+		// The route pattern, not the raw path, keeps label cardinality bounded.
+		m.requests.WithLabelValues(c.Method(), c.Route().Path, strconv.Itoa(c.Response().StatusCode())).Observe(time.Since(start).Seconds())
+		return nil
 	}
-	// The route pattern, not the raw path, keeps label cardinality bounded.
-	m.requests.WithLabelValues(c.Method(), c.Route().Path, strconv.Itoa(status)).Observe(time.Since(start).Seconds())
-	return err
 }
 
 func (m *metrics) handler(reg *prometheus.Registry) fiber.Handler {

@@ -38,10 +38,16 @@ func (s *server) rehiveOrder(c *fiber.Ctx, body *rehiveTokenBody) (store.Order, 
 	if order.PaymentMethod != workflows.MethodRehive {
 		return order, errorf(http.StatusConflict, "wrong_payment_method", "this checkout is paid by "+order.PaymentMethod)
 	}
-	if workflows.IsTerminal(order.Status) {
-		return order, errorf(http.StatusConflict, "checkout_final", "the checkout is already "+order.Status)
+	switch order.Status {
+	case workflows.StatusAwaitingPayment:
+		return order, nil
+	case workflows.StatusPending, workflows.StatusReserved:
+		// Paying before stock is reserved could leave money with no order to
+		// fulfil; the client retries in a moment.
+		c.Set(fiber.HeaderRetryAfter, "1")
+		return order, errorf(http.StatusConflict, "checkout_not_ready", "the checkout is not awaiting payment yet; retry shortly")
 	}
-	return order, nil
+	return order, errorf(http.StatusConflict, "checkout_final", "the checkout is already "+order.Status)
 }
 
 // rehiveAccounts lists the customer's accounts with balances per currency.

@@ -60,6 +60,7 @@ func (s *server) acceptWebhook(c *fiber.Ctx, provider string) error {
 		s.metrics.webhooks.WithLabelValues(provider, "malformed").Inc()
 		return errorf(http.StatusBadRequest, "malformed_webhook", "the event could not be parsed")
 	}
+	body = inbox.Redact(provider, body)
 	status := route.Status
 	if status == "" {
 		status = store.InboxPending
@@ -69,6 +70,10 @@ func (s *server) acceptWebhook(c *fiber.Ctx, provider string) error {
 		WorkflowID: sql.NullString{String: route.WorkflowID, Valid: route.WorkflowID != ""},
 		Payload:    body, Status: status, Note: route.Note,
 	})
+	if store.IsInvalidData(err) {
+		s.metrics.webhooks.WithLabelValues(provider, "malformed").Inc()
+		return errorf(http.StatusBadRequest, "malformed_webhook", "the event holds data that cannot be stored")
+	}
 	if err != nil {
 		// Not recorded, so not acknowledged: the provider will retry.
 		return s.storeError(err)

@@ -131,9 +131,14 @@ func (a *App) Worker() sdkworker.Worker {
 // ends; then it stops taking requests and lets those in flight finish.
 func (a *App) ServeAPI(ctx context.Context, ln net.Listener) error {
 	app := a.API()
+	if err := a.Store.SyncManagedCurrencies(ctx, a.Config.Managed); err != nil {
+		a.Logger.Warn("managed currencies not synced", "error", err)
+	}
 	relayCtx, stopRelay := context.WithCancel(ctx)
-	defer stopRelay()
-	go a.Inbox.Relay(relayCtx, time.Second, 3*time.Second)
+	relayDone := make(chan struct{})
+	go func() { defer close(relayDone); a.Inbox.Relay(relayCtx, time.Second, 3*time.Second) }()
+	// The relay finishes its delivery in flight before the store closes.
+	defer func() { stopRelay(); <-relayDone }()
 	errc := make(chan error, 1)
 	go func() { errc <- app.Listener(ln) }()
 	a.Logger.Info("api listening", "addr", ln.Addr().String())
@@ -151,14 +156,14 @@ func (a *App) ServeAPI(ctx context.Context, ln net.Listener) error {
 
 // RunWorker runs the worker until ctx ends, then stops it cleanly.
 func (a *App) RunWorker(ctx context.Context) error {
-	w := a.Worker()
-	if err := w.Start(); err != nil {
-		return fmt.Errorf("start worker: %w", err)
+	a.Logger.Info("worker starting", "task_queue", a.Config.TaskQueue)
+	stop := make(chan any)
+	go func() { <-ctx.Done(); close(stop) }()
+	// Run returns on stop, after a clean shutdown, or with a fatal worker error.
+	if err := a.Worker().Run(stop); err != nil {
+		return fmt.Errorf("worker: %w", err)
 	}
-	a.Logger.Info("worker started", "task_queue", a.Config.TaskQueue)
-	<-ctx.Done()
-	a.Logger.Info("worker stopping")
-	w.Stop()
+	a.Logger.Info("worker stopped")
 	return nil
 }
 
@@ -174,4 +179,8 @@ func (f levelFilter) Enabled(ctx context.Context, l slog.Level) bool {
 
 func (f levelFilter) WithAttrs(attrs []slog.Attr) slog.Handler {
 	return levelFilter{f.Handler.WithAttrs(attrs), f.min}
+}
+
+func (f levelFilter) WithGroup(name string) slog.Handler {
+	return levelFilter{f.Handler.WithGroup(name), f.min}
 }

@@ -36,6 +36,7 @@ var Vars = []Var{
 	{"PAYFLOW_PAYMENT_TIMEOUT", "15m", "how long a checkout waits for payment", false},
 	{"PAYFLOW_STALL_TIMEOUT", "1h", "how long a managed Rehive transaction or deposit may stall", false},
 	{"PAYFLOW_BODY_LIMIT", "1048576", "largest accepted request body, bytes", false},
+	{"PAYFLOW_ENV", "production", "dev lets `payflow api` and `payflow worker` run with the public dev secrets; anything else makes them refuse to", false},
 	{"PAYFLOW_LOG_FORMAT", "", "text or json (default: text for dev, json otherwise)", false},
 	{"PAYFLOW_LOG_LEVEL", "info", "debug, info, warn or error", false},
 	{"PAYFLOW_PUBLIC_URL", "http://127.0.0.1:8080", "dev/sandbox: where the sandboxes post webhooks", false},
@@ -73,6 +74,7 @@ type Config struct {
 	PaymentTimeout  time.Duration
 	StallTimeout    time.Duration
 	BodyLimit       int
+	Env             string
 	LogFormat       string
 	LogLevel        string
 	PublicURL       string
@@ -148,6 +150,7 @@ func Load(getenv func(string) string) (Config, error) {
 		PaymentTimeout:  dur("PAYFLOW_PAYMENT_TIMEOUT"),
 		StallTimeout:    dur("PAYFLOW_STALL_TIMEOUT"),
 		BodyLimit:       num("PAYFLOW_BODY_LIMIT"),
+		Env:             get("PAYFLOW_ENV"),
 		LogFormat:       get("PAYFLOW_LOG_FORMAT"),
 		LogLevel:        get("PAYFLOW_LOG_LEVEL"),
 		PublicURL:       strings.TrimRight(get("PAYFLOW_PUBLIC_URL"), "/"),
@@ -183,6 +186,20 @@ func Load(getenv func(string) string) (Config, error) {
 		return Config{}, fmt.Errorf("configuration: %s", strings.Join(errs, "; "))
 	}
 	return c, nil
+}
+
+// PublicDevSecrets names the credentials still at their dev defaults, which
+// are public: a production process must not run with them, or anyone could
+// call the API or forge a provider's webhook. (The database URL is left out:
+// its default is a local one.)
+func PublicDevSecrets(getenv func(string) string) []string {
+	var names []string
+	for _, v := range Vars {
+		if v.Secret && v.Name != "DATABASE_URL" && strings.TrimSpace(getenv(v.Name)) == "" {
+			names = append(names, v.Name)
+		}
+	}
+	return names
 }
 
 // IsManaged reports whether payflow manages the Rehive currency code.

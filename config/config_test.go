@@ -65,3 +65,19 @@ func TestReadmeListsEveryVariable(t *testing.T) {
 		}
 	}
 }
+
+func TestPublicDevSecretsAreNamed(t *testing.T) {
+	env := map[string]string{"PAYFLOW_API_KEYS": "k1", "CHECKOUTCOM_SECRET_KEY": "sk_live"}
+	names := PublicDevSecrets(func(k string) string { return env[k] })
+	joined := strings.Join(names, ",")
+	for _, want := range []string{"REHIVE_WEBHOOK_SECRET", "CHECKOUTCOM_WEBHOOK_SIGNATURE_KEY", "LEDGER_API_KEY"} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("%s not named in %v", want, names)
+		}
+	}
+	for _, set := range []string{"PAYFLOW_API_KEYS", "CHECKOUTCOM_SECRET_KEY", "DATABASE_URL"} {
+		if strings.Contains(joined, set) {
+			t.Errorf("%s named though set or exempt", set)
+		}
+	}
+}

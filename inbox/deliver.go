@@ -50,6 +50,10 @@ func (d *Deliverer) Deliver(ctx context.Context, rec store.InboxEvent, r Route) 
 	} else {
 		err = d.Temporal.SignalWorkflow(ctx, r.WorkflowID, "", r.Signal, r.Arg)
 	}
+	// The outcome is written even when the delivery used up ctx: a signal
+	// sent but not marked would be sent again by the relay.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
 	var notFound *serviceerror.NotFound
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	switch {
@@ -102,29 +106,25 @@ func (d *Deliverer) Relay(ctx context.Context, every, minAge time.Duration) {
 	}
 }
 
-// RelayOnce makes one pass over pending events and returns how many it
-// delivered.
-func (d *Deliverer) RelayOnce(ctx context.Context, minAge time.Duration) int {
-	events, err := d.Store.PendingWebhooks(ctx, minAge, 100)
+// RelayOnce makes one pass over the events that are due. Each is leased
+// for the pass, so several API replicas can relay side by side.
+func (d *Deliverer) RelayOnce(ctx context.Context, minAge time.Duration) {
+	const perEvent = 5 * time.Second
+	events, err := d.Store.ClaimPendingWebhooks(ctx, minAge, 100*perEvent, 100)
 	if err != nil {
-		d.Logger.Warn("relay: list pending webhooks", "error", err)
-		return 0
+		d.Logger.Warn("relay: claim pending webhooks", "error", err)
+		return
 	}
-	delivered := 0
 	for _, ev := range events {
 		r, err := RouteEvent(ev.Provider, ev.Payload, d.Policy)
 		if err != nil {
 			_ = d.Store.MarkInbox(ctx, ev.ID, store.InboxUnroutable, "unparseable: "+err.Error())
 			continue
 		}
-		dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		err = d.Deliver(dctx, ev, r)
-		cancel()
-		if err != nil {
+		dctx, cancel := context.WithTimeout(ctx, perEvent)
+		if err := d.Deliver(dctx, ev, r); err != nil {
 			d.Logger.Warn("relay: delivery failed; will retry", "provider", ev.Provider, "event_id", ev.EventID, "error", err)
-			continue
 		}
-		delivered++
+		cancel()
 	}
-	return delivered
 }

@@ -1,6 +1,7 @@
 package inbox
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -88,5 +89,20 @@ func TestRouteLedger(t *testing.T) {
 	r, _ = RouteEvent(Ledger, []byte(`{"id":"evt_3","type":"transaction.updated","data":{"id":"someone-elses","type":"withdrawal"}}`), policy)
 	if r.Status != store.InboxIgnored {
 		t.Fatalf("foreign withdrawal: %+v", r)
+	}
+}
+
+func TestRedactDropsTheCardToken(t *testing.T) {
+	body := []byte(`{"id":"evt_1","type":"payment_captured","data":{"id":"pay_1","reference":"ord_1","metadata":{"AccelerateToken":"tok_secret","order_id":"ord_1"}}}`)
+	out := Redact(CheckoutCom, body)
+	if strings.Contains(string(out), "tok_secret") {
+		t.Fatalf("token kept: %s", out)
+	}
+	r, err := RouteEvent(CheckoutCom, out, policy)
+	if err != nil || r.WorkflowID != "checkout/ord_1" {
+		t.Fatalf("redacted event no longer routes: %+v %v", r, err)
+	}
+	if got := Redact(Rehive, body); string(got) != string(body) {
+		t.Fatal("other providers' events must be kept as they are")
 	}
 }

@@ -17,6 +17,9 @@ import (
 // SyncManagedCurrencies makes the managed set exactly codes (from
 // configuration).
 func (s *Store) SyncManagedCurrencies(ctx context.Context, codes []string) error {
+	if codes == nil {
+		codes = []string{} // NULL would match nothing in <> ALL
+	}
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM managed_currencies WHERE code <> ALL($1)`, pq.Array(codes)); err != nil {
 			return err

@@ -18,20 +18,19 @@ const (
 
 // InboxEvent is one recorded provider webhook.
 type InboxEvent struct {
-	ID          int64           `db:"id" json:"id"`
-	Provider    string          `db:"provider" json:"provider"`
-	EventID     string          `db:"event_id" json:"event_id"`
-	EventType   string          `db:"event_type" json:"event_type"`
-	WorkflowID  sql.NullString  `db:"workflow_id" json:"-"`
-	Payload     json.RawMessage `db:"payload" json:"payload"`
-	Status      string          `db:"status" json:"status"`
-	Note        string          `db:"note" json:"note"`
-	Attempts    int             `db:"attempts" json:"attempts"`
-	ReceivedAt  time.Time       `db:"received_at" json:"received_at"`
-	DeliveredAt sql.NullTime    `db:"delivered_at" json:"-"`
+	ID         int64           `db:"id" json:"id"`
+	Provider   string          `db:"provider" json:"provider"`
+	EventID    string          `db:"event_id" json:"event_id"`
+	EventType  string          `db:"event_type" json:"event_type"`
+	WorkflowID sql.NullString  `db:"workflow_id" json:"-"`
+	Payload    json.RawMessage `db:"payload" json:"payload"`
+	Status     string          `db:"status" json:"status"`
+	Note       string          `db:"note" json:"note"`
+	Attempts   int             `db:"attempts" json:"attempts"`
+	ReceivedAt time.Time       `db:"received_at" json:"received_at"`
 }
 
-const inboxColumns = `id, provider, event_id, event_type, workflow_id, payload, status, note, attempts, received_at, delivered_at`
+const inboxColumns = `id, provider, event_id, event_type, workflow_id, payload, status, note, attempts, received_at`
 
 // RecordWebhook stores an event once per (provider, event id). It returns the
 // stored row and whether this call inserted it (false for a redelivery).
@@ -65,20 +64,29 @@ func (s *Store) MarkInbox(ctx context.Context, id int64, status, note string) er
 	return err
 }
 
-// NoteInboxAttempt records a failed delivery attempt; the event stays pending.
+// NoteInboxAttempt records a failed delivery attempt; the event stays
+// pending and is tried again after a backoff that doubles up to 5 minutes.
 func (s *Store) NoteInboxAttempt(ctx context.Context, id int64, note string) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE webhook_inbox SET attempts = attempts + 1, note = $2 WHERE id = $1`, id, note)
+	_, err := s.db.ExecContext(ctx, `
+		UPDATE webhook_inbox SET attempts = attempts + 1, note = $2,
+			next_attempt_at = now() + make_interval(secs => least(power(2, attempts), 300))
+		WHERE id = $1`, id, note)
 	return err
 }
 
-// PendingWebhooks returns events recorded at least minAge ago and not yet
-// delivered, oldest first: the relay's work list.
-func (s *Store) PendingWebhooks(ctx context.Context, minAge time.Duration, limit int) ([]InboxEvent, error) {
+// ClaimPendingWebhooks returns up to limit events that are due for delivery
+// and were recorded at least minAge ago, oldest schedule first, and leases
+// them for lease: another relay skips them meanwhile.
+func (s *Store) ClaimPendingWebhooks(ctx context.Context, minAge, lease time.Duration, limit int) ([]InboxEvent, error) {
 	var out []InboxEvent
 	err := s.db.SelectContext(ctx, &out, `
-		SELECT `+inboxColumns+` FROM webhook_inbox
-		WHERE status = 'pending' AND received_at <= now() - make_interval(secs => $1)
-		ORDER BY received_at LIMIT $2`, minAge.Seconds(), limit)
+		UPDATE webhook_inbox SET next_attempt_at = now() + make_interval(secs => $2)
+		WHERE id IN (
+			SELECT id FROM webhook_inbox
+			WHERE status = 'pending' AND next_attempt_at <= now() AND received_at <= now() - make_interval(secs => $1)
+			ORDER BY next_attempt_at LIMIT $3
+			FOR UPDATE SKIP LOCKED)
+		RETURNING `+inboxColumns, minAge.Seconds(), lease.Seconds(), limit)
 	return out, err
 }
 

@@ -5,8 +5,11 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -61,18 +64,32 @@ func (s *Store) inTx(ctx context.Context, f func(tx *sqlx.Tx) error) error {
 	return tx.Commit()
 }
 
-// IsUnavailable reports whether err means the database could not be reached,
-// as opposed to a query that the database rejected.
+// IsUnavailable reports whether err means the database could not be reached
+// or cannot take more work, as opposed to a query it rejected.
 func IsUnavailable(err error) bool {
 	if err == nil {
 		return false
 	}
 	var pqErr *pq.Error
 	if errors.As(err, &pqErr) {
-		// Class 08: connection exception; 57P: operator intervention (shutdown).
-		return pqErr.Code.Class() == "08" || pqErr.Code.Class() == "57"
+		// 08: connection exception; 53: insufficient resources (too many
+		// connections); 57: operator intervention (shutting down).
+		switch pqErr.Code.Class() {
+		case "08", "53", "57":
+			return true
+		}
+		return false
 	}
-	return !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrOutOfStock) && !errors.Is(err, ErrConflict)
+	var netErr net.Error
+	return errors.As(err, &netErr) || errors.Is(err, driver.ErrBadConn) || errors.Is(err, io.EOF) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// IsInvalidData reports whether PostgreSQL refused a value (class 22, e.g. a
+// NUL character that jsonb cannot hold).
+func IsInvalidData(err error) bool {
+	var pqErr *pq.Error
+	return errors.As(err, &pqErr) && pqErr.Code.Class() == "22"
 }
 
 // getOne reads one row into a T, or ErrNotFound.

@@ -50,6 +50,12 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
+	if (cmd == "api" || cmd == "worker") && cfg.Env != "dev" {
+		if names := config.PublicDevSecrets(os.Getenv); len(names) > 0 {
+			fmt.Fprintf(os.Stderr, "refusing to run %s with the public dev defaults of %s: set them, or PAYFLOW_ENV=dev for a demo\n", cmd, strings.Join(names, ", "))
+			os.Exit(2)
+		}
+	}
 	logger := newLogger(os.Stderr, cfg, cmd == "dev" || cmd == "sandbox" || cmd == "soak" || cmd == "bench")
 	slog.SetDefault(logger)
 

@@ -24,7 +24,6 @@ CREATE TABLE reservations (
     updated_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (order_id, sku)
 );
-CREATE INDEX reservations_held ON reservations (created_at) WHERE status = 'held';
 
 -- Every verified provider webhook, recorded before it is acknowledged. The
 -- unique key makes redelivery a no-op; delivered_at is set once the event has
@@ -39,11 +38,14 @@ CREATE TABLE webhook_inbox (
     status       text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'delivered', 'unroutable', 'ignored')),
     note         text NOT NULL DEFAULT '',
     attempts     int NOT NULL DEFAULT 0,
+    -- The relay's schedule: backoff after a failed attempt, and a lease while
+    -- one relay works on the event, so replicas do not deliver it together.
+    next_attempt_at timestamptz NOT NULL DEFAULT now(),
     received_at  timestamptz NOT NULL DEFAULT now(),
     delivered_at timestamptz,
     UNIQUE (provider, event_id)
 );
-CREATE INDEX webhook_inbox_pending ON webhook_inbox (received_at) WHERE status = 'pending';
+CREATE INDEX webhook_inbox_pending ON webhook_inbox (next_attempt_at) WHERE status = 'pending';
 
 -- Responses to POSTs that carried an Idempotency-Key.
 CREATE TABLE idempotency_keys (
