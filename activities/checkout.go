@@ -189,6 +189,9 @@ func (a *Checkout) VerifyRehivePayment(ctx context.Context, in workflows.RehiveP
 	if !a.isMerchant(tx) {
 		return mismatch("wrong_recipient: credited to account %s, not the merchant's", tx.Account)
 	}
+	// Money that reached the merchant for this order but cannot pay it goes
+	// back to the payer.
+	res.Refundable = tx.Status == rehive.StatusComplete
 	if tx.Currency.Code != in.Currency {
 		return mismatch("currency_mismatch: paid in %s, order is in %s", tx.Currency.Code, in.Currency)
 	}
@@ -196,6 +199,7 @@ func (a *Checkout) VerifyRehivePayment(ctx context.Context, in workflows.RehiveP
 	if !exact || tx.AbsAmount() != want {
 		return mismatch("amount_mismatch: paid %s at divisibility %d, order needs %s", fmt.Sprintf("%d %s", tx.AbsAmount(), tx.Currency.Code), tx.Currency.Divisibility, fmt.Sprintf("%d %s", in.Amount, in.Currency))
 	}
+	res.Refundable = false
 	switch tx.Status {
 	case rehive.StatusComplete:
 		res.Outcome = workflows.RehivePaid
@@ -214,8 +218,9 @@ func (a *Checkout) isMerchant(tx *rehive.Transaction) bool {
 	return tx.User.Email != "" && tx.User.Email == a.Merchant.Email
 }
 
-// RefundRehive reverses a Rehive payment: one collection, with an id derived
-// from the order, debits the merchant and credits the payer.
+// RefundRehive reverses a Rehive payment: one collection, with ids derived
+// from the payment, debits the merchant and credits the payer. An order may
+// have several payments to reverse (a second or a mismatched one).
 func (a *Checkout) RefundRehive(ctx context.Context, in workflows.RehiveRefundInput) (workflows.RefundResult, error) {
 	tx, err := a.Rehive.GetTransaction(ctx, in.TxID)
 	if err != nil {
@@ -223,12 +228,13 @@ func (a *Checkout) RefundRehive(ctx context.Context, in workflows.RehiveRefundIn
 	}
 	payer := rehive.CollectionTx{TxType: rehive.Credit, Amount: tx.AbsAmount(), Currency: tx.Currency.Code, Account: in.PayerAccount, User: in.PayerEmail, Status: rehive.StatusComplete}
 	merchant := rehive.CollectionTx{TxType: rehive.Debit, Amount: tx.AbsAmount(), Currency: tx.Currency.Code, Account: tx.Account, User: a.Merchant.Email, Status: rehive.StatusComplete}
-	meta := map[string]any{"order_id": in.OrderID, "refund_of": in.TxID}
+	// Not "order_id": the reversal must not look like a payment for the order.
+	meta := map[string]any{"refund_for_order": in.OrderID, "refund_of": in.TxID}
 	payer.Metadata, merchant.Metadata = meta, meta
-	payer.ID = rehive.DeriveID("payflow-refund-credit-" + in.OrderID)
-	merchant.ID = rehive.DeriveID("payflow-refund-debit-" + in.OrderID)
-	id := rehive.DeriveID("payflow-refund-" + in.OrderID)
-	if _, err := a.Rehive.CreateCollection(ctx, rehive.CollectionRequest{ID: id, Transactions: []rehive.CollectionTx{merchant, payer}, Status: rehive.StatusComplete}, idempotencyKey(in.OrderID, "refund")); err != nil {
+	payer.ID = rehive.DeriveID("payflow-refund-credit-" + in.TxID)
+	merchant.ID = rehive.DeriveID("payflow-refund-debit-" + in.TxID)
+	id := rehive.DeriveID("payflow-refund-" + in.TxID)
+	if _, err := a.Rehive.CreateCollection(ctx, rehive.CollectionRequest{ID: id, Transactions: []rehive.CollectionTx{merchant, payer}, Status: rehive.StatusComplete}, idempotencyKey(in.OrderID, "refund-"+in.TxID)); err != nil {
 		return workflows.RefundResult{}, classify(err)
 	}
 	return workflows.RefundResult{ID: id}, nil

@@ -60,20 +60,20 @@ func TestVerifyRehivePayment(t *testing.T) {
 	if r := verify("ord_1", goodDebit); r.Outcome != workflows.RehiveIgnored {
 		t.Fatalf("the payer's debit leg: %+v", r)
 	}
-	if r := verify("ord_other", good); r.Outcome != workflows.RehiveMismatch || !strings.HasPrefix(r.Reason, "order_id_mismatch") {
+	if r := verify("ord_other", good); r.Outcome != workflows.RehiveMismatch || !strings.HasPrefix(r.Reason, "order_id_mismatch") || r.Refundable {
 		t.Fatalf("another order's payment: %+v", r)
 	}
 	short, _ := pay("ord_2", "USD", 2400, "merchant@shop.test")
-	if r := verify("ord_2", short); r.Outcome != workflows.RehiveMismatch || !strings.HasPrefix(r.Reason, "amount_mismatch") {
+	if r := verify("ord_2", short); r.Outcome != workflows.RehiveMismatch || !strings.HasPrefix(r.Reason, "amount_mismatch") || !r.Refundable {
 		t.Fatalf("short payment: %+v", r)
 	}
 	euro, _ := pay("ord_3", "EUR", 2500, "merchant@shop.test")
-	if r := verify("ord_3", euro); r.Outcome != workflows.RehiveMismatch || !strings.HasPrefix(r.Reason, "currency_mismatch") {
+	if r := verify("ord_3", euro); r.Outcome != workflows.RehiveMismatch || !strings.HasPrefix(r.Reason, "currency_mismatch") || !r.Refundable {
 		t.Fatalf("wrong currency: %+v", r)
 	}
 	post("/_control/users", map[string]any{"email": "eve@example.com", "password": "pw"})
 	elsewhere, _ := pay("ord_4", "USD", 2500, "eve@example.com")
-	if r := verify("ord_4", elsewhere); r.Outcome != workflows.RehiveMismatch || !strings.HasPrefix(r.Reason, "wrong_recipient") {
+	if r := verify("ord_4", elsewhere); r.Outcome != workflows.RehiveMismatch || !strings.HasPrefix(r.Reason, "wrong_recipient") || r.Refundable {
 		t.Fatalf("paid to someone else: %+v", r)
 	}
 	if _, err := a.VerifyRehivePayment(context.Background(), workflows.RehivePaymentInput{OrderID: "ord_1", TxID: "00000000-0000-0000-0000-000000000000", Amount: 2500, Currency: "USD"}); err == nil {

@@ -110,6 +110,14 @@ func (d *Deliverer) Relay(ctx context.Context, every, minAge time.Duration) {
 // for the pass, so several API replicas can relay side by side.
 func (d *Deliverer) RelayOnce(ctx context.Context, minAge time.Duration) {
 	const perEvent = 5 * time.Second
+	// A relay that cannot reach Temporal claims nothing: it would only push
+	// the events' next attempts back while a healthy replica could deliver.
+	hctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	_, err := d.Temporal.CheckHealth(hctx, &client.CheckHealthRequest{})
+	cancel()
+	if err != nil {
+		return
+	}
 	events, err := d.Store.ClaimPendingWebhooks(ctx, minAge, 100*perEvent, 100)
 	if err != nil {
 		d.Logger.Warn("relay: claim pending webhooks", "error", err)

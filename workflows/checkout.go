@@ -117,16 +117,25 @@ func (w *checkout) run(ctx workflow.Context) error {
 
 	var priced PriceCartResult
 	if err := workflow.ExecuteActivity(short(ctx), ActPriceCart, PriceCartInput{OrderID: w.in.OrderID, Currency: w.in.Currency, Lines: w.in.Lines}).Get(ctx, &priced); err != nil {
-		return w.fail(ctx, ReasonInvalidCart, errDetail(err), false)
+		reason := ReasonInvalidCart
+		if !isType(err, ErrTypeInvalidCart) {
+			reason = ReasonInternalError
+		}
+		return w.fail(ctx, reason, errDetail(err), false)
 	}
 	w.state.Lines, w.state.Amount = priced.Lines, priced.Amount
 	w.note(ctx, "priced", fmt.Sprintf("%d %s", priced.Amount, w.in.Currency))
 
 	if err := workflow.ExecuteActivity(short(ctx), ActReserveStock, ReserveInput{OrderID: w.in.OrderID, Lines: w.in.Lines}).Get(ctx, nil); err != nil {
-		if isType(err, ErrTypeOutOfStock) {
+		switch {
+		case isType(err, ErrTypeOutOfStock):
 			return w.fail(ctx, ReasonOutOfStock, errDetail(err), false)
+		case isType(err, ErrTypeInvalidCart):
+			return w.fail(ctx, ReasonInvalidCart, errDetail(err), false)
 		}
-		return w.fail(ctx, ReasonInvalidCart, errDetail(err), false)
+		// Unknown outcome (the retries ran out): release in case the last
+		// attempt held stock after all.
+		return w.fail(ctx, ReasonInternalError, errDetail(err), true)
 	}
 	w.setStatus(ctx, StatusReserved, "stock reserved")
 	w.pollCancel()
@@ -295,10 +304,15 @@ func (w *checkout) judgeRehive(ctx workflow.Context, res RehivePaymentResult) ou
 		return gotPaid
 	case RehiveMismatch:
 		// A payment that does not match never fulfils; the order says why and
-		// keeps waiting for a correct one until the timeout.
+		// keeps waiting for a correct one until the timeout. Money that did
+		// reach the merchant goes back to the payer.
 		w.state.FailureReason = res.Reason
 		w.note(ctx, "payment_mismatch", fmt.Sprintf("%s: %s", res.TxID, res.Reason))
-		w.save(ctx)
+		if res.Refundable {
+			w.reverse(ctx, res)
+		} else {
+			w.save(ctx)
+		}
 	case RehivePending:
 		w.note(ctx, "payment_pending", res.TxID)
 	}
@@ -311,8 +325,23 @@ func (w *checkout) rehiveTimeout(ctx workflow.Context) (bool, error) {
 		if w.rehiveSeen[id].Outcome != RehivePending {
 			continue
 		}
-		if res, err := w.verifyRehive(ctx, id); err == nil && w.judgeRehive(ctx, res) == gotPaid {
-			return true, nil
+		// A transaction that may be Complete is never expired unverified:
+		// Rehive is asked until it answers (or says it does not exist).
+		for attempt := 0; ; attempt++ {
+			res, err := w.verifyRehive(ctx, id)
+			if err == nil {
+				if w.judgeRehive(ctx, res) == gotPaid {
+					return true, nil
+				}
+				break
+			}
+			if isType(err, ErrTypeNotFound) {
+				break
+			}
+			w.note(ctx, "verify_failed", errDetail(err))
+			if err := workflow.Sleep(ctx, min(10*time.Second<<min(attempt, 5), 5*time.Minute)); err != nil {
+				return false, err
+			}
 		}
 	}
 	reason := "no Rehive payment within " + w.in.PaymentTimeout.String()
@@ -353,10 +382,19 @@ func (w *checkout) cancelBeforePayment(ctx workflow.Context) error {
 func (w *checkout) refundWindow(ctx workflow.Context) error {
 	w.pollCancel()
 	if !w.cancelRequested {
-		sel := workflow.NewSelector(ctx)
-		w.onCancel(ctx, sel)
-		sel.AddFuture(workflow.NewTimer(ctx, w.in.RefundWindow), func(workflow.Future) {})
-		sel.Select(ctx)
+		timer := workflow.NewTimer(ctx, w.in.RefundWindow)
+		for over := false; !over && !w.cancelRequested; {
+			sel := workflow.NewSelector(ctx)
+			w.onCancel(ctx, sel)
+			// A second wallet payment for a fulfilled order is reversed.
+			sel.AddReceive(w.payments, func(c workflow.ReceiveChannel, _ bool) {
+				var ev PaymentEvent
+				c.Receive(ctx, &ev)
+				w.onStrayPayment(ctx, ev)
+			})
+			sel.AddFuture(timer, func(workflow.Future) { over = true })
+			sel.Select(ctx)
+		}
 	}
 	if !w.cancelRequested {
 		return nil
@@ -384,7 +422,8 @@ func (w *checkout) watchLatePayments(ctx workflow.Context) {
 		sel.AddReceive(w.payments, func(c workflow.ReceiveChannel, _ bool) {
 			var ev PaymentEvent
 			c.Receive(ctx, &ev)
-			done = w.onLatePayment(ctx, ev)
+			// A card order has one payment; a wallet can send several.
+			done = w.onLatePayment(ctx, ev) && w.in.Method == MethodCard
 		})
 		sel.AddFuture(timer, func(workflow.Future) { done = true })
 		sel.Select(ctx)
@@ -406,16 +445,51 @@ func (w *checkout) onLatePayment(ctx workflow.Context, ev PaymentEvent) bool {
 			_ = w.refund(ctx, "payment arrived after the order was "+w.state.Status)
 			return true
 		}
-	case w.in.Method == MethodRehive && ev.Provider == "rehive" && ev.PaymentID != "":
-		res, err := w.verifyRehive(ctx, ev.PaymentID)
-		if err == nil && res.Outcome == RehivePaid {
-			w.rehivePaid = res
-			w.state.Payment.ProviderPaymentID = res.TxID
-			_ = w.refund(ctx, "Rehive payment arrived after the order was "+w.state.Status)
-			return true
+	case w.in.Method == MethodRehive:
+		if w.onStrayPayment(ctx, ev) && w.state.Status != StatusRefunded {
+			w.finish(ctx, StatusRefunded, "Rehive payment arrived after the order was "+w.state.Status+"; reversed")
 		}
+		return true
 	}
 	return false
+}
+
+// onStrayPayment reverses a wallet payment that cannot pay the order (it
+// closed, or was paid already) and reports whether it did.
+func (w *checkout) onStrayPayment(ctx workflow.Context, ev PaymentEvent) bool {
+	if w.in.Method != MethodRehive || ev.Provider != "rehive" || ev.PaymentID == "" || ev.PaymentID == w.rehivePaid.TxID {
+		w.note(ctx, "late_event", fmt.Sprintf("%s %s %s after %s", ev.Provider, ev.Type, ev.PaymentID, w.state.Status))
+		return false
+	}
+	if prev, seen := w.rehiveSeen[ev.PaymentID]; seen && prev.Outcome != RehivePending {
+		return false // judged (and reversed if it had to be) already
+	}
+	res, err := w.verifyRehive(ctx, ev.PaymentID)
+	if err != nil {
+		w.note(ctx, "verify_failed", errDetail(err))
+		return false
+	}
+	w.rehiveSeen[res.TxID] = res
+	if res.Outcome != RehivePaid && !res.Refundable {
+		return false
+	}
+	return w.reverse(ctx, res)
+}
+
+// reverse sends a wallet payment back to its payer without touching the
+// order's own status.
+func (w *checkout) reverse(ctx workflow.Context, res RehivePaymentResult) bool {
+	var out RefundResult
+	err := workflow.ExecuteActivity(forever(ctx), ActRefundRehive, RehiveRefundInput{
+		OrderID: w.in.OrderID, TxID: res.TxID, PayerAccount: res.PayerAccount, PayerEmail: res.PayerEmail,
+	}).Get(ctx, &out)
+	if err != nil {
+		w.note(ctx, "reversal_failed", res.TxID+": "+errDetail(err))
+		return false
+	}
+	w.note(ctx, "reversed", fmt.Sprintf("%s (reversal %s)", res.TxID, out.ID))
+	w.save(ctx)
+	return true
 }
 
 // refund returns a captured payment and ends the order refunded. Refunds
@@ -441,11 +515,14 @@ func (w *checkout) refund(ctx workflow.Context, why string) error {
 		}).Get(ctx, &res)
 	} else {
 		err = workflow.ExecuteActivity(forever(ctx), ActRefundRehive, RehiveRefundInput{
-			OrderID: w.in.OrderID, TxID: w.rehivePaid.TxID, Amount: w.state.Amount, Currency: w.in.Currency,
+			OrderID: w.in.OrderID, TxID: w.rehivePaid.TxID,
 			PayerAccount: w.rehivePaid.PayerAccount, PayerEmail: w.rehivePaid.PayerEmail,
 		}).Get(ctx, &res)
 	}
 	if err != nil {
+		// Refused for good (the retries stop only on a non-retryable answer):
+		// the order is failed for an operator, and its stock is not kept.
+		w.release(ctx)
 		w.finish(ctx, StatusFailed, "refund failed: "+errDetail(err))
 		return err
 	}
@@ -458,12 +535,23 @@ func (w *checkout) refund(ctx workflow.Context, why string) error {
 
 // undoCard asks Checkout.com where the payment stands and voids it when it is
 // only authorized. captured reports a payment that cannot be voided any more.
-// The status call retries until it gets an answer: an unknown payment state
-// must never end an order.
+// It does not give up: a payment whose state is unknown, or an authorization
+// that would not void, is looked at again with backoff until it settles
+// (authorizations expire on their own), because an unsettled payment must
+// never end an order.
 func (w *checkout) undoCard(ctx workflow.Context) (status string, captured bool, err error) {
-	for attempt := 0; attempt < 2; attempt++ {
+	for attempt := 0; ; attempt++ {
+		if attempt > 0 {
+			if err := workflow.Sleep(ctx, min(10*time.Second<<min(attempt-1, 5), 5*time.Minute)); err != nil {
+				return "", false, err
+			}
+		}
 		if status, err = w.cardStatus(ctx); err != nil {
-			return "", false, err
+			if isType(err, ErrTypeNotFound) {
+				return "NotFound", false, nil // never created: nothing to undo
+			}
+			w.note(ctx, "status_unknown", errDetail(err))
+			continue
 		}
 		w.state.Payment.Status = status
 		switch status {
@@ -479,7 +567,6 @@ func (w *checkout) undoCard(ctx workflow.Context) (status string, captured bool,
 			return status, false, nil
 		}
 	}
-	return status, false, nil
 }
 
 func (w *checkout) cardStatus(ctx workflow.Context) (string, error) {

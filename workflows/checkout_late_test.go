@@ -41,3 +41,31 @@ func TestCheckoutLateRehivePaymentReversed(t *testing.T) {
 	h.requireCalls(map[string]int{ActRefundRehive: 1, ActCommitStock: 0})
 	require.Equal(t, "acc_payer", h.f.rehiveRefund[0].PayerAccount)
 }
+
+// A payment in the wrong amount that reached the merchant is sent back at
+// once; the order keeps waiting for a correct one.
+func TestCheckoutMismatchedRehivePaymentReversed(t *testing.T) {
+	h := newCheckoutHarness(t)
+	h.f.verdicts["tx_short"] = []RehivePaymentResult{{Outcome: RehiveMismatch, Reason: "amount_mismatch", TxID: "tx_short", Refundable: true, PayerAccount: "acc_payer"}}
+	h.f.verdicts["tx_good"] = []RehivePaymentResult{{Outcome: RehivePaid, TxID: "tx_good"}}
+	h.signalAt(time.Minute, rehiveTxEvent("tx_short"))
+	h.signalAt(2*time.Minute, rehiveTxEvent("tx_good"))
+	st := h.runOK(rehiveCheckoutInput())
+	require.Equal(t, StatusFulfilled, st.Status)
+	h.requireCalls(map[string]int{ActRefundRehive: 1, ActCommitStock: 1})
+	require.Equal(t, "tx_short", h.f.rehiveRefund[0].TxID)
+	require.Equal(t, 1, countTimelineStep(st, "reversed"))
+}
+
+// A second wallet payment for an order that is already fulfilled is sent back.
+func TestCheckoutSecondRehivePaymentReversed(t *testing.T) {
+	h := newCheckoutHarness(t)
+	h.f.verdicts["tx_1"] = []RehivePaymentResult{{Outcome: RehivePaid, TxID: "tx_1"}}
+	h.f.verdicts["tx_2"] = []RehivePaymentResult{{Outcome: RehivePaid, TxID: "tx_2"}}
+	h.signalAt(time.Minute, rehiveTxEvent("tx_1"))
+	h.signalAt(time.Hour, rehiveTxEvent("tx_2"))
+	st := h.runOK(rehiveCheckoutInput())
+	require.Equal(t, StatusFulfilled, st.Status)
+	h.requireCalls(map[string]int{ActRefundRehive: 1, ActCommitStock: 1, ActRestockOrder: 0})
+	require.Equal(t, "tx_2", h.f.rehiveRefund[0].TxID)
+}

@@ -40,6 +40,7 @@ const (
 	ReasonPaymentError    = "payment_error"
 	ReasonPaymentTimeout  = "payment_timeout"
 	ReasonCancelled       = "cancelled_by_request"
+	ReasonInternalError   = "internal_error" // a dependency stayed down; see the timeline
 )
 
 // Application error types activities raise and the workflow branches on.
@@ -228,14 +229,15 @@ type RehivePaymentResult struct {
 	TxID         string `json:"tx_id"`
 	PayerAccount string `json:"payer_account"`
 	PayerEmail   string `json:"payer_email"`
+	// Refundable marks a mismatch whose money reached the merchant for this
+	// order (wrong amount or currency): it is sent back.
+	Refundable bool `json:"refundable,omitempty"`
 }
 
 // RehiveRefundInput reverses a Rehive payment.
 type RehiveRefundInput struct {
 	OrderID      string `json:"order_id"`
 	TxID         string `json:"tx_id"`
-	Amount       int64  `json:"amount"`
-	Currency     string `json:"currency"`
 	PayerAccount string `json:"payer_account"`
 	PayerEmail   string `json:"payer_email"`
 }

@@ -59,9 +59,21 @@ func (w *deposit) run(ctx workflow.Context) {
 	// The webhook only says something happened: amounts and accounts come
 	// from the ledger itself.
 	var tx LedgerTxResult
-	if err := workflow.ExecuteActivity(forever(ctx), ActGetLedgerTx, LedgerTxRequest{LedgerTxID: w.in.LedgerTxID}).Get(ctx, &tx); err != nil {
-		w.setStatus(ctx, DepositFailed, "ledger_lookup_failed", errDetail(err))
-		return
+	for attempt := 0; ; attempt++ {
+		err := workflow.ExecuteActivity(forever(ctx), ActGetLedgerTx, LedgerTxRequest{LedgerTxID: w.in.LedgerTxID}).Get(ctx, &tx)
+		if err == nil {
+			break
+		}
+		// The ledger may not show a transaction it just announced: look again
+		// until the stall timer, since a later webhook cannot restart this run.
+		if !isType(err, ErrTypeNotFound) || w.stall.IsReady() {
+			w.setStatus(ctx, DepositFailed, "ledger_lookup_failed", errDetail(err))
+			return
+		}
+		w.note(ctx, "ledger_lookup_retry", errDetail(err))
+		if err := workflow.Sleep(ctx, min(5*time.Second<<min(attempt, 6), 5*time.Minute)); err != nil {
+			return
+		}
 	}
 	w.ledger.apply(ctx, tx, "read")
 	w.state.LedgerAccount, w.state.Amount, w.state.Currency = tx.Account, tx.Amount, tx.Currency

@@ -119,7 +119,9 @@ func (w *rehiveTx) onEvent(ctx workflow.Context, ev RehiveEvent) {
 	w.note(ctx, "rehive_event", strings.TrimSpace(ev.Event+" "+ev.EventID))
 	info, err := w.lookup(ctx, ev.TransitionID)
 	if err != nil {
-		w.attention(ctx, "lookup_failed", errDetail(err))
+		// Not final: a later event, or the stall timer, decides. Ending here
+		// would leave the transaction open on Rehive for good.
+		w.note(ctx, "lookup_failed", errDetail(err))
 		return
 	}
 	w.handle(ctx, info)
@@ -379,8 +381,13 @@ func (w *rehiveTx) destination(ctx workflow.Context, info RehiveTxInfo) (string,
 			w.attention(ctx, "account_link_lookup_failed", errDetail(err))
 			return "", false
 		}
-		if !link.Found {
+		switch {
+		case !link.Found:
 			problem = fmt.Sprintf("ledger account %q is not linked for %s", account, info.Currency)
+		case link.RehiveAccount != info.Account:
+			// Only the account's own link: a user cannot withdraw to the
+			// ledger account of someone else.
+			problem = fmt.Sprintf("ledger account %q is not linked to this account", account)
 		}
 		dest = account
 	}
@@ -595,13 +602,13 @@ func (w *rehiveTx) onCancelled(ctx workflow.Context) {
 }
 
 func (w *rehiveTx) setStatus(ctx workflow.Context, status, detail string) {
-	if status == w.state.Status {
-		w.note(ctx, status, detail)
-		return
-	}
+	changed := status != w.state.Status
 	w.state.Status = status
 	w.note(ctx, status, detail)
-	w.upsertSearch(ctx)
+	if changed {
+		w.upsertSearch(ctx)
+	}
+	// Saved even when the status stays: flow, ledger id or reason may have moved.
 	w.save(ctx)
 }
 

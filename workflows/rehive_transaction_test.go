@@ -58,7 +58,7 @@ func TestRehiveTxWithdrawalPollsWhenWebhookLost(t *testing.T) {
 func TestRehiveTxWithdrawalToLinkedLedgerAccount(t *testing.T) {
 	h := newCMHarness(t)
 	h.f.tx.Metadata = map[string]any{MetaLedgerAccount: "ledger-acct-9"}
-	h.f.accountLinks["ledger-acct-9/"+cmCurrency] = AccountLinkResult{Found: true, RehiveAccount: "ACC-BOB", LedgerAccount: "ledger-acct-9", Currency: cmCurrency}
+	h.f.accountLinks["ledger-acct-9/"+cmCurrency] = AccountLinkResult{Found: true, RehiveAccount: cmAccount, LedgerAccount: "ledger-acct-9", Currency: cmCurrency}
 	h.transition("tr_pc", RehiveTxPending, RehiveTxComplete)
 	h.ledgerMovesAt(time.Second, cmLedgerID, LedgerComplete, 1, "lev_1")
 	st := h.runTx(transitionEvent("evt_1", "tr_pc"))
@@ -67,6 +67,18 @@ func TestRehiveTxWithdrawalToLinkedLedgerAccount(t *testing.T) {
 	require.Len(t, h.f.creates, 1)
 	require.Equal(t, "ledger-acct-9", h.f.creates[0].Destination)
 	h.requireCalls(map[string]int{ActLookupAccountLink: 1})
+}
+
+// A user cannot withdraw to the ledger account linked to someone else.
+func TestRehiveTxWithdrawalToSomeoneElsesLedgerAccountFails(t *testing.T) {
+	h := newCMHarness(t)
+	h.f.tx.Metadata = map[string]any{MetaLedgerAccount: "ledger-acct-9"}
+	h.f.accountLinks["ledger-acct-9/"+cmCurrency] = AccountLinkResult{Found: true, RehiveAccount: "ACC-BOB", LedgerAccount: "ledger-acct-9", Currency: cmCurrency}
+	h.transition("tr_pc", RehiveTxPending, RehiveTxComplete)
+	st := h.runTx(transitionEvent("evt_1", "tr_pc"))
+
+	require.Equal(t, TxStatusFailed, st.Status)
+	require.Empty(t, h.f.creates)
 }
 
 func TestRehiveTxUnusableMetadataFailsAtOnce(t *testing.T) {
