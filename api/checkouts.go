@@ -290,6 +290,9 @@ func (s *server) listCheckouts(c *fiber.Ctx) error {
 		return invalidFields(map[string]string{"status": "a checkout status"})
 	}
 	orders, err := s.Store.ListOrders(c.UserContext(), status, limit, c.Query("cursor"))
+	if errors.Is(err, store.ErrNotFound) {
+		return invalidFields(map[string]string{"cursor": "not a cursor this endpoint returned"})
+	}
 	if err != nil {
 		return s.storeError(err)
 	}

@@ -15,6 +15,10 @@ var (
 	currencyPattern = regexp.MustCompile(`^[A-Z]{3}$`)
 )
 
+// maxPrice bounds a unit price so that price × quantity (≤ 10000 a line, ≤
+// 100 lines) cannot overflow.
+const maxPrice = 1_000_000_000_000
+
 type productBody struct {
 	Name     *string `json:"name"`
 	Price    *int64  `json:"price"`
@@ -36,8 +40,8 @@ func (s *server) putProduct(c *fiber.Ctx) error {
 	if b.Name == nil || *b.Name == "" {
 		fields["name"] = "required"
 	}
-	if b.Price == nil || *b.Price < 0 {
-		fields["price"] = "required, integer minor units >= 0"
+	if b.Price == nil || *b.Price < 0 || *b.Price > maxPrice {
+		fields["price"] = "required, integer minor units from 0 to 10^12"
 	}
 	if b.Currency == nil || !currencyPattern.MatchString(*b.Currency) {
 		fields["currency"] = "required, ISO 4217 code such as USD"

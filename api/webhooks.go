@@ -35,6 +35,10 @@ func (s *server) rehiveWebhook(c *fiber.Ctx) error {
 	if err := rehive.VerifyWebhook(c.Get(fiber.HeaderAuthorization), s.Config.Rehive.WebhookSecret); err != nil {
 		return s.rejectWebhook(inbox.Rehive)
 	}
+	// The secret is per webhook, but an event of another company is not ours.
+	if ev, err := rehive.ParseWebhook(c.Body()); err == nil && ev.Company != "" && ev.Company != s.Config.Rehive.Company {
+		return s.rejectWebhook(inbox.Rehive)
+	}
 	return s.acceptWebhook(c, inbox.Rehive)
 }
 

@@ -1,7 +1,7 @@
 // Package inbox turns recorded provider webhooks into workflow signals. The
-// API records every verified event first and acknowledges it; delivery happens
-// right after, and the relay retries whatever is still pending, so an event is
-// never lost when Temporal is briefly unreachable.
+// API records every verified event, tries to deliver it (for at most a couple
+// of seconds), and acknowledges it either way; the relay retries whatever is
+// still pending, so an event is never lost when Temporal is unreachable.
 package inbox
 
 import (
@@ -150,7 +150,7 @@ func routeRehive(ev *rehive.WebhookEvent, p Policy) Route {
 	return r
 }
 
-// RehiveTxRoute signals rehive-tx/<id>; with a stall timeout (transition
+// rehiveTxRoute signals rehive-tx/<id>; with a stall timeout (transition
 // events) it starts the workflow if needed.
 func rehiveTxRoute(r Route, ev *rehive.WebhookEvent, tx *rehive.Transaction, transitionID string, stall time.Duration) Route {
 	r.WorkflowID = workflows.RehiveTxWorkflowID(string(tx.ID))

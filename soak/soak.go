@@ -7,11 +7,9 @@
 package soak
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net/http"
 	"sort"
@@ -73,12 +71,12 @@ type order struct {
 }
 
 type run struct {
-	env      *testenv.Env
-	opts     Options
-	merchant string
-	skus     map[string]int64 // initial stock
-	mu       sync.Mutex
-	orders   []order
+	env       *testenv.Env
+	opts      Options
+	skus      map[string]int64 // initial stock
+	mu        sync.Mutex
+	orders    []order
+	followUps sync.WaitGroup
 }
 
 // Run soaks env and checks the invariants.
@@ -114,6 +112,7 @@ func Run(ctx context.Context, env *testenv.Env, opts Options) (Report, error) {
 		}(uint64(w))
 	}
 	wg.Wait()
+	r.followUps.Wait()
 	<-faultsDone
 	close(errs)
 	for err := range errs {
@@ -142,11 +141,6 @@ func (r *run) setup() error {
 		}
 		r.skus[sku] = stock
 	}
-	var m struct{ Email string }
-	if err := r.sandbox(http.MethodGet, "/sandbox/rehive/_control/merchant", nil, &m); err != nil {
-		return err
-	}
-	r.merchant = m.Email
 	return nil
 }
 
@@ -220,7 +214,8 @@ func (r *run) checkout(rng *rand.Rand) error {
 	r.mu.Unlock()
 	// Scenarios that act after the checkout started do so in the background,
 	// as a customer would, while this worker starts the next checkout.
-	go r.followUp(o)
+	r.followUps.Add(1)
+	go func() { defer r.followUps.Done(); r.followUp(o) }()
 	return nil
 }
 
@@ -229,6 +224,9 @@ func (r *run) followUp(o order) {
 		var st workflows.CheckoutState
 		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
 			st = r.state(o.id)
+			if workflows.IsTerminal(st.Status) {
+				return st // what the follow-up waited for will not come
+			}
 			for _, s := range statuses {
 				if st.Status == s {
 					return st
@@ -326,8 +324,7 @@ func (r *run) check(ctx context.Context, finals map[string]workflows.CheckoutSta
 		if st.Status == workflows.StatusFulfilled {
 			sold[o.sku] += o.qty
 		}
-		var held int
-		if err := r.env.App.Store.DB().GetContext(ctx, &held, `SELECT count(*) FROM reservations WHERE order_id = $1 AND status = 'held'`, o.id); err != nil || held != 0 {
+		if held, err := r.env.App.Store.HeldReservations(ctx, o.id); err != nil || held != 0 {
 			v = append(v, fmt.Sprintf("%s (%s, %s) still holds stock (%v)", o.id, o.scenario, st.Status, err))
 		}
 		if strings.HasPrefix(o.scenario, "card") || o.scenario == "cancel_after_fulfilment" {
@@ -397,33 +394,12 @@ func (r *run) sandbox(method, path string, body, out any) error {
 
 // call sends one JSON request; want 0 accepts any 2xx.
 func call(method, url string, body any, headers map[string]string, want int) ([]byte, error) {
-	var rd io.Reader
-	if body != nil {
-		raw, err := json.Marshal(body)
-		if err != nil {
-			return nil, err
-		}
-		rd = bytes.NewReader(raw)
-	}
-	req, err := http.NewRequest(method, url, rd)
+	r, err := testenv.Do(method, url, body, headers)
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("Content-Type", "application/json")
-	for k, v := range headers {
-		req.Header.Set(k, v)
+	if (want != 0 && r.Status != want) || (want == 0 && r.Status >= 300) {
+		return r.Body, fmt.Errorf("%s %s: %d %s", method, url, r.Status, r.Body)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, err
-	}
-	if (want != 0 && resp.StatusCode != want) || (want == 0 && resp.StatusCode >= 300) {
-		return raw, fmt.Errorf("%s %s: %d %s", method, url, resp.StatusCode, raw)
-	}
-	return raw, nil
+	return r.Body, nil
 }

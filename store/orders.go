@@ -134,8 +134,13 @@ func (s *Store) SaveOrderSnapshot(ctx context.Context, o OrderSnapshot) error {
 }
 
 // ListOrders pages through orders, newest first. The cursor is the last
-// order id of the previous page.
+// order id of the previous page; an unknown one is ErrNotFound.
 func (s *Store) ListOrders(ctx context.Context, status string, limit int, after string) ([]Order, error) {
+	if after != "" {
+		if _, err := s.GetOrder(ctx, after); err != nil {
+			return nil, err
+		}
+	}
 	var out []Order
 	err := s.db.SelectContext(ctx, &out, `
 		SELECT `+orderColumns+` FROM orders o

@@ -99,26 +99,28 @@ func (s *Store) Reserve(ctx context.Context, orderID string, lines []Line) error
 
 // Commit turns an order's held stock into a sale. Idempotent.
 func (s *Store) Commit(ctx context.Context, orderID string) error {
-	return s.settle(ctx, orderID, "committed", `UPDATE products SET stock = stock - $2, reserved = reserved - $2, updated_at = now() WHERE sku = $1`)
+	return s.settle(ctx, orderID, "held", "committed", `UPDATE products SET stock = stock - $2, reserved = reserved - $2, updated_at = now() WHERE sku = $1`)
 }
 
 // Release returns an order's held stock. Idempotent, and a no-op for an order
 // that holds nothing.
 func (s *Store) Release(ctx context.Context, orderID string) error {
-	return s.settle(ctx, orderID, "released", `UPDATE products SET reserved = reserved - $2, updated_at = now() WHERE sku = $1`)
+	return s.settle(ctx, orderID, "held", "released", `UPDATE products SET reserved = reserved - $2, updated_at = now() WHERE sku = $1`)
 }
 
-func (s *Store) settle(ctx context.Context, orderID, status, update string) error {
+// settle moves an order's reservations from one status to another once, and
+// applies update (sku, quantity) to the stock of each line it moved.
+func (s *Store) settle(ctx context.Context, orderID, from, to, update string) error {
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
-		var held []Line
-		if err := tx.SelectContext(ctx, &held, `
-			UPDATE reservations SET status = $2, updated_at = now()
-			WHERE order_id = $1 AND status = 'held'
-			RETURNING sku, quantity`, orderID, status); err != nil {
+		var moved []Line
+		if err := tx.SelectContext(ctx, &moved, `
+			UPDATE reservations SET status = $3, updated_at = now()
+			WHERE order_id = $1 AND status = $2
+			RETURNING sku, quantity`, orderID, from, to); err != nil {
 			return err
 		}
-		sort.Slice(held, func(i, j int) bool { return held[i].SKU < held[j].SKU })
-		for _, l := range held {
+		sort.Slice(moved, func(i, j int) bool { return moved[i].SKU < moved[j].SKU })
+		for _, l := range moved {
 			if _, err := tx.ExecContext(ctx, update, l.SKU, l.Quantity); err != nil {
 				return err
 			}
@@ -127,7 +129,8 @@ func (s *Store) settle(ctx context.Context, orderID, status, update string) erro
 	})
 }
 
-// HeldReservations counts reservations still held, for tests and the soak.
+// HeldReservations counts the reservations an order still holds (the soak
+// checks that none outlives its order).
 func (s *Store) HeldReservations(ctx context.Context, orderID string) (int, error) {
 	var n int
 	err := s.db.GetContext(ctx, &n, `SELECT count(*) FROM reservations WHERE order_id = $1 AND status = 'held'`, orderID)
@@ -137,20 +140,5 @@ func (s *Store) HeldReservations(ctx context.Context, orderID string) (int, erro
 // Restock returns the committed units of a refunded order to stock.
 // Idempotent: each committed line is restocked once.
 func (s *Store) Restock(ctx context.Context, orderID string) error {
-	return s.inTx(ctx, func(tx *sqlx.Tx) error {
-		var sold []Line
-		if err := tx.SelectContext(ctx, &sold, `
-			UPDATE reservations SET status = 'released', updated_at = now()
-			WHERE order_id = $1 AND status = 'committed'
-			RETURNING sku, quantity`, orderID); err != nil {
-			return err
-		}
-		sort.Slice(sold, func(i, j int) bool { return sold[i].SKU < sold[j].SKU })
-		for _, l := range sold {
-			if _, err := tx.ExecContext(ctx, `UPDATE products SET stock = stock + $2, updated_at = now() WHERE sku = $1`, l.SKU, l.Quantity); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	return s.settle(ctx, orderID, "committed", "released", `UPDATE products SET stock = stock + $2, updated_at = now() WHERE sku = $1`)
 }

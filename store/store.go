@@ -42,7 +42,7 @@ func Open(url string, maxOpen, maxIdle int) (*Store, error) {
 	return &Store{db: db}, nil
 }
 
-// DB exposes the pool for migrations.
+// DB exposes the pool, for migrations.
 func (s *Store) DB() *sqlx.DB { return s.db }
 
 // Close closes the pool.

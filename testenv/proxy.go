@@ -16,6 +16,7 @@ type Proxy struct {
 	mu     sync.Mutex
 	ln     net.Listener
 	conns  map[net.Conn]bool
+	gen    int // bumped by Down: connections accepted before it are cut
 }
 
 // NewProxy listens on a free loopback port and forwards to target (host:port).
@@ -44,6 +45,7 @@ func (p *Proxy) Rewrite(dbURL string) string {
 func (p *Proxy) Down() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.gen++
 	if p.ln != nil {
 		p.ln.Close()
 		p.ln = nil
@@ -64,9 +66,13 @@ func (p *Proxy) Up() error {
 	return nil
 }
 
+// Close stops the proxy for good.
+func (p *Proxy) Close() { p.Down() }
+
 func (p *Proxy) serve(ln net.Listener) {
 	p.mu.Lock()
 	p.ln = ln
+	gen := p.gen
 	p.mu.Unlock()
 	go func() {
 		for {
@@ -74,18 +80,24 @@ func (p *Proxy) serve(ln net.Listener) {
 			if err != nil {
 				return
 			}
-			go p.pipe(c)
+			go p.pipe(c, gen)
 		}
 	}()
 }
 
-func (p *Proxy) pipe(c net.Conn) {
+func (p *Proxy) pipe(c net.Conn, gen int) {
 	up, err := net.Dial("tcp", p.target)
 	if err != nil {
 		c.Close()
 		return
 	}
 	p.mu.Lock()
+	if gen != p.gen { // accepted just before an outage: it must not survive it
+		p.mu.Unlock()
+		c.Close()
+		up.Close()
+		return
+	}
 	p.conns[c], p.conns[up] = true, true
 	p.mu.Unlock()
 	done := make(chan struct{}, 2)

@@ -303,27 +303,26 @@ func (r Response) Map(t testing.TB) map[string]any {
 	return m
 }
 
-// Call sends a request with a JSON body (nil for none) and the given headers.
-func Call(t testing.TB, method, url string, body any, headers map[string]string) Response {
-	t.Helper()
+// Do sends one request: body is sent as is when it is []byte or a string, as
+// JSON otherwise (nil for none).
+func Do(method, url string, body any, headers map[string]string) (Response, error) {
 	var rd io.Reader
-	if body != nil {
-		switch b := body.(type) {
-		case []byte:
-			rd = bytes.NewReader(b)
-		case string:
-			rd = strings.NewReader(b)
-		default:
-			raw, err := json.Marshal(b)
-			if err != nil {
-				t.Fatal(err)
-			}
-			rd = bytes.NewReader(raw)
+	switch b := body.(type) {
+	case nil:
+	case []byte:
+		rd = bytes.NewReader(b)
+	case string:
+		rd = strings.NewReader(b)
+	default:
+		raw, err := json.Marshal(b)
+		if err != nil {
+			return Response{}, err
 		}
+		rd = bytes.NewReader(raw)
 	}
 	req, err := http.NewRequest(method, url, rd)
 	if err != nil {
-		t.Fatal(err)
+		return Response{}, err
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
@@ -333,11 +332,21 @@ func Call(t testing.TB, method, url string, body any, headers map[string]string)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		t.Fatalf("%s %s: %v", method, url, err)
+		return Response{}, fmt.Errorf("%s %s: %w", method, url, err)
 	}
 	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return Response{Status: resp.StatusCode, Header: resp.Header, Body: b}
+	b, err := io.ReadAll(resp.Body)
+	return Response{Status: resp.StatusCode, Header: resp.Header, Body: b}, err
+}
+
+// Call is Do for tests: a transport error fails the test.
+func Call(t testing.TB, method, url string, body any, headers map[string]string) Response {
+	t.Helper()
+	r, err := Do(method, url, body, headers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }
 
 // API calls payflow's API with the dev bearer key.

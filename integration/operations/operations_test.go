@@ -41,6 +41,7 @@ func TestMain(m *testing.M) {
 	}
 	code := m.Run()
 	env.Close()
+	proxy.Close()
 	os.Exit(code)
 }
 

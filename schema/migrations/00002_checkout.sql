@@ -50,7 +50,8 @@ CREATE TABLE order_status_history (
 );
 
 -- A card token waits here between the API request and the charge activity,
--- so it never enters workflow history; the charge deletes it once used.
+-- so it never enters workflow history; it is deleted as soon as the order
+-- moves past reserved (the charge has been made).
 CREATE TABLE payment_tokens (
     order_id   text PRIMARY KEY,
     token      text NOT NULL,
