@@ -467,6 +467,17 @@ func (w *rehiveTx) settled(ctx workflow.Context, rehiveStatus string) {
 		w.state.Flow = baseFlow(*w.info)
 	}
 	if rehiveStatus == RehiveTxComplete {
+		// Completed on Rehive while the ledger still holds the pending
+		// transaction of Initiating->Pending: complete it there too, or the
+		// debit would never leave the ledger.
+		if w.state.Flow == FlowInitiatingToPending && w.state.LedgerTxID != "" && !ledgerFinal(w.ledger.last.Status) {
+			var res LedgerTxResult
+			if err := workflow.ExecuteActivity(forever(ctx), ActCompleteLedgerTx, LedgerTxRequest{LedgerTxID: w.state.LedgerTxID}).Get(ctx, &res); err != nil {
+				w.attention(ctx, "ledger_complete_failed", errDetail(err))
+				return
+			}
+			w.ledger.apply(ctx, res, "completed: Complete on Rehive")
+		}
 		w.setStatus(ctx, TxStatusComplete, "Complete on Rehive")
 		return
 	}
@@ -541,10 +552,16 @@ func (w *rehiveTx) approve(ctx workflow.Context) (ok bool, err error) {
 	if err != nil {
 		return false, err
 	}
-	if res.Status != TransitionApproved {
+	switch res.Status {
+	case TransitionApproved:
+	case TransitionDeclined:
 		w.state.RehiveStatus = RehiveTxFailed
 		w.note(ctx, "transition_"+res.Status, tr.ID+" was "+res.Status+" by someone else")
 		return false, nil
+	default:
+		// Still queued or pending on Rehive's side: our approval stands, and
+		// the transaction's next status change arrives as an event.
+		w.note(ctx, "transition_"+res.Status, tr.ID+" is still "+res.Status+" after our approval")
 	}
 	w.state.RehiveStatus = tr.ToStatus
 	w.note(ctx, "approved", fmt.Sprintf("%s %s->%s", tr.ID, tr.FromStatus, tr.ToStatus))
