@@ -14,6 +14,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/prometheus/client_golang/prometheus"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
 	sdkworker "go.temporal.io/sdk/worker"
@@ -135,10 +136,14 @@ func (a *App) ServeAPI(ctx context.Context, ln net.Listener) error {
 		a.Logger.Warn("managed currencies not synced", "error", err)
 	}
 	relayCtx, stopRelay := context.WithCancel(ctx)
-	relayDone := make(chan struct{})
-	go func() { defer close(relayDone); a.Inbox.Relay(relayCtx, time.Second, 3*time.Second) }()
-	// The relay finishes its delivery in flight before the store closes.
-	defer func() { stopRelay(); <-relayDone }()
+	relayDone := make(chan struct{}, 2)
+	go func() {
+		defer func() { relayDone <- struct{}{} }()
+		a.Inbox.Relay(relayCtx, time.Second, 3*time.Second)
+	}()
+	go func() { defer func() { relayDone <- struct{}{} }(); a.reconcileLoop(relayCtx) }()
+	// Both finish the work in flight before the store closes.
+	defer func() { stopRelay(); <-relayDone; <-relayDone }()
 	errc := make(chan error, 1)
 	go func() { errc <- app.Listener(ln) }()
 	a.Logger.Info("api listening", "addr", ln.Addr().String())
@@ -152,6 +157,49 @@ func (a *App) ServeAPI(ctx context.Context, ln net.Listener) error {
 		return err
 	}
 	return nil
+}
+
+// unstartedAfter is how long an order may wait for its workflow before the
+// reconciler looks at it.
+const unstartedAfter = time.Minute
+
+func (a *App) reconcileLoop(ctx context.Context) {
+	t := time.NewTicker(30 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		a.ReconcileOrders(ctx, unstartedAfter)
+	}
+}
+
+// ReconcileOrders closes orders whose workflow never started (the start
+// failed and the client did not retry), so every order ends in a terminal
+// status. An order whose workflow does exist is left to it. A retry of the
+// same request still starts the checkout later.
+func (a *App) ReconcileOrders(ctx context.Context, olderThan time.Duration) {
+	orders, err := a.Store.UnstartedOrders(ctx, olderThan, 100)
+	if err != nil {
+		a.Logger.Warn("reconcile: list unstarted orders", "error", err)
+		return
+	}
+	for _, o := range orders {
+		dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		_, err := a.Temporal.DescribeWorkflowExecution(dctx, o.WorkflowID, "")
+		cancel()
+		var notFound *serviceerror.NotFound
+		if !errors.As(err, &notFound) {
+			continue // it exists (its first save is on the way), or Temporal is down: look again later
+		}
+		if err := a.Store.FailUnstartedOrder(ctx, o.OrderID); err != nil {
+			a.Logger.Warn("reconcile: close unstarted order", "order_id", o.OrderID, "error", err)
+			continue
+		}
+		a.Logger.Info("reconcile: closed an order whose workflow never started", "order_id", o.OrderID)
+	}
 }
 
 // RunWorker runs the worker until ctx ends, then stops it cleanly.

@@ -163,3 +163,29 @@ func (s *Store) PutPaymentToken(ctx context.Context, orderID, token string) erro
 func (s *Store) PaymentToken(ctx context.Context, orderID string) (string, error) {
 	return getOne[string](ctx, s, `SELECT token FROM payment_tokens WHERE order_id = $1`, orderID)
 }
+
+// UnstartedOrders lists orders created more than olderThan ago that no
+// workflow has touched yet (pending, no run id): their start failed and the
+// client did not retry.
+func (s *Store) UnstartedOrders(ctx context.Context, olderThan time.Duration, limit int) ([]Order, error) {
+	var out []Order
+	err := s.db.SelectContext(ctx, &out, `
+		SELECT `+orderColumns+` FROM orders
+		WHERE status = 'pending' AND run_id = '' AND created_at <= now() - make_interval(secs => $1)
+		ORDER BY created_at LIMIT $2`, olderThan.Seconds(), limit)
+	return out, err
+}
+
+// FailUnstartedOrder closes an order whose workflow never started, unless a
+// workflow has touched it meanwhile, and drops its card token.
+func (s *Store) FailUnstartedOrder(ctx context.Context, orderID string) error {
+	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+		if _, err := tx.ExecContext(ctx, `
+			UPDATE orders SET status = 'failed', failure_reason = 'not_started', updated_at = now()
+			WHERE order_id = $1 AND status = 'pending' AND run_id = ''`, orderID); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM payment_tokens WHERE order_id = $1`, orderID)
+		return err
+	})
+}
