@@ -654,7 +654,8 @@ func (w *checkout) pollCancel() {
 	}
 }
 
-// drain consumes signals left at the end so none is silently dropped from a
+// drain consumes signals left at the end so that each is recorded on the
+// timeline rather than silently dropped from a
 // closing run; each is recorded on the timeline.
 func (w *checkout) drain(ctx workflow.Context) {
 	for {

@@ -8,7 +8,7 @@ const (
 	DepositComplete       = "complete"
 	DepositFailed         = "failed"
 	DepositIgnored        = "ignored"         // not an incoming credit
-	DepositNeedsAttention = "needs_attention" // Rehive refused a status change: an operator must look
+	DepositNeedsAttention = "needs_attention" // an operator must look: Rehive refused a change, or the run was cancelled
 )
 
 // DepositMetadataKey is the metadata key of the Rehive credit that names its

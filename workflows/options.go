@@ -29,7 +29,8 @@ func charge(ctx workflow.Context) workflow.Context {
 	})
 }
 
-// forever is for compensations that must eventually happen.
+// forever is for calls that must eventually happen (compensations, lookups,
+// creates): retried with no deadline until they succeed or fail for good.
 func forever(ctx workflow.Context) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 30 * time.Second,

@@ -15,7 +15,7 @@ const (
 // Statuses of a managed Rehive transaction, as payflow sees it (the Rehive
 // status is RehiveTxState.RehiveStatus).
 const (
-	TxStatusReceived           = "received"            // looked up, flow not decided yet
+	TxStatusReceived           = "received"            // started; flow not decided yet
 	TxStatusAwaitingTransition = "awaiting_transition" // waiting for Rehive's next transition
 	TxStatusAwaitingLedger     = "awaiting_ledger"     // waiting for the ledger to confirm
 	TxStatusDelegated          = "delegated"           // a deposit credit: ledger-deposit/<id> owns it
