@@ -654,9 +654,8 @@ func (w *checkout) pollCancel() {
 	}
 }
 
-// drain consumes signals left at the end so that each is recorded on the
-// timeline rather than silently dropped from a
-// closing run; each is recorded on the timeline.
+// drain consumes the signals left when the run closes, so that each is
+// recorded on the timeline rather than silently dropped.
 func (w *checkout) drain(ctx workflow.Context) {
 	for {
 		var ev PaymentEvent
