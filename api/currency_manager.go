@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -24,41 +25,35 @@ var (
 // getRehiveTransaction answers from the workflow rehive-tx/<id>, falling back
 // to the read model.
 func (s *server) getRehiveTransaction(c *fiber.Ctx) error {
-	id := c.Params("tx_id")
-	if !providerIDPattern.MatchString(id) {
-		return errorf(http.StatusNotFound, "rehive_transaction_not_found", "no managed Rehive transaction with this id")
-	}
-	ctx := c.UserContext()
-	var st workflows.RehiveTxState
-	qerr := s.queryState(ctx, workflows.RehiveTxWorkflowID(id), &st)
-	if qerr == nil {
-		return c.JSON(st)
-	}
-	row, err := s.Store.GetRehiveTx(ctx, id)
-	if err == nil {
-		return c.JSON(rehiveTxFromRow(row))
-	}
-	return s.stateMissing(err, qerr, "rehive_transaction_not_found", "no managed Rehive transaction with this id")
+	return serveState(s, c, c.Params("tx_id"), workflows.RehiveTxWorkflowID, s.Store.GetRehiveTx, rehiveTxFromRow,
+		"rehive_transaction_not_found", "no managed Rehive transaction with this id")
 }
 
 // getDeposit answers from the workflow ledger-deposit/<id>, falling back to
 // the read model.
 func (s *server) getDeposit(c *fiber.Ctx) error {
-	id := c.Params("ledger_tx_id")
+	return serveState(s, c, c.Params("ledger_tx_id"), workflows.DepositWorkflowID, s.Store.GetDeposit, depositFromRow,
+		"deposit_not_found", "no deposit for this ledger transaction")
+}
+
+// serveState answers with the state S of the workflow for id, or, when it
+// cannot answer, with its read-model row R in the same shape.
+func serveState[S, R any](s *server, c *fiber.Ctx, id string, workflowID func(string) string,
+	read func(context.Context, string) (R, error), fromRow func(R) S, code, message string) error {
 	if !providerIDPattern.MatchString(id) {
-		return errorf(http.StatusNotFound, "deposit_not_found", "no deposit for this ledger transaction")
+		return errorf(http.StatusNotFound, code, message)
 	}
 	ctx := c.UserContext()
-	var st workflows.DepositState
-	qerr := s.queryState(ctx, workflows.DepositWorkflowID(id), &st)
+	var st S
+	qerr := s.queryState(ctx, workflowID(id), &st)
 	if qerr == nil {
 		return c.JSON(st)
 	}
-	row, err := s.Store.GetDeposit(ctx, id)
+	row, err := read(ctx, id)
 	if err == nil {
-		return c.JSON(depositFromRow(row))
+		return c.JSON(fromRow(row))
 	}
-	return s.stateMissing(err, qerr, "deposit_not_found", "no deposit for this ledger transaction")
+	return s.stateMissing(err, qerr, code, message)
 }
 
 // stateMissing answers when neither the workflow nor the read model gave a
