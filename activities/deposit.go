@@ -3,7 +3,6 @@ package activities
 import (
 	"context"
 	"encoding/json"
-	"errors"
 
 	"go.temporal.io/sdk/temporal"
 
@@ -58,8 +57,8 @@ func (a *CurrencyManager) CreateRehiveCredit(ctx context.Context, in workflows.R
 		}
 		return res, temporal.NewApplicationError("the collection Rehive returned lacks credit "+res.TxID, string(httpx.Retryable))
 	}
-	var pe *httpx.Error
-	if !errors.As(err, &pe) || (pe.Class != httpx.Invalid && pe.Class != httpx.Conflict) {
+	pe, ok := refused(err)
+	if !ok {
 		return res, classify(err)
 	}
 	tx, gerr := a.Rehive.GetTransaction(ctx, res.TxID)
@@ -70,8 +69,7 @@ func (a *CurrencyManager) CreateRehiveCredit(ctx context.Context, in workflows.R
 	case httpx.ClassOf(gerr) != httpx.NotFound:
 		return res, classify(gerr)
 	case pe.Class == httpx.Conflict:
-		// The same key still in flight (an earlier attempt timed out): retry.
-		return res, temporal.NewApplicationError(pe.Error(), string(httpx.Retryable))
+		return res, stillInFlight(pe)
 	}
 	return res, rehiveRejected(pe)
 }

@@ -41,3 +41,20 @@ func businessOutcome(msg, typ string, details ...any) error {
 		NonRetryable: true, Category: temporal.ApplicationErrorCategoryBenign, Details: details,
 	})
 }
+
+// refused returns the provider error when the provider refused the call as
+// invalid or conflicting: the caller then reads the current state, which may
+// already be the answer (an earlier attempt went through).
+func refused(err error) (*httpx.Error, bool) {
+	var pe *httpx.Error
+	if errors.As(err, &pe) && (pe.Class == httpx.Invalid || pe.Class == httpx.Conflict) {
+		return pe, true
+	}
+	return nil, false
+}
+
+// stillInFlight retries a call whose idempotency key is still being
+// processed (an earlier attempt timed out).
+func stillInFlight(pe *httpx.Error) error {
+	return temporal.NewApplicationError(pe.Error(), string(httpx.Retryable))
+}

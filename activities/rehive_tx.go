@@ -8,8 +8,6 @@ import (
 	"errors"
 	"fmt"
 
-	"go.temporal.io/sdk/temporal"
-
 	"github.com/payflow/payflow/providers/httpx"
 	"github.com/payflow/payflow/providers/rehive"
 	"github.com/payflow/payflow/store"
@@ -109,8 +107,8 @@ func (a *CurrencyManager) resolveTransition(ctx context.Context, in workflows.Tr
 	if err == nil {
 		return workflows.TransitionResult{Status: t.Status}, nil
 	}
-	var pe *httpx.Error
-	if !errors.As(err, &pe) || (pe.Class != httpx.Invalid && pe.Class != httpx.Conflict) {
+	pe, ok := refused(err)
+	if !ok {
 		return workflows.TransitionResult{}, rehiveErr(err)
 	}
 	now, gerr := a.Rehive.GetTransition(ctx, in.TransitionID)
@@ -121,8 +119,7 @@ func (a *CurrencyManager) resolveTransition(ctx context.Context, in workflows.Tr
 	case now.Status == rehive.TransitionApproved || now.Status == rehive.TransitionDeclined:
 		return workflows.TransitionResult{Status: now.Status}, nil
 	case pe.Class == httpx.Conflict:
-		// The same key still in flight (an earlier attempt timed out): retry.
-		return workflows.TransitionResult{}, temporal.NewApplicationError(pe.Error(), string(httpx.Retryable))
+		return workflows.TransitionResult{}, stillInFlight(pe)
 	}
 	return workflows.TransitionResult{}, rehiveRejected(pe)
 }
@@ -139,8 +136,8 @@ func (a *CurrencyManager) SetRehiveTxStatus(ctx context.Context, in workflows.Re
 	if err == nil {
 		return nil
 	}
-	var pe *httpx.Error
-	if !errors.As(err, &pe) || (pe.Class != httpx.Invalid && pe.Class != httpx.Conflict) {
+	pe, ok := refused(err)
+	if !ok {
 		return rehiveErr(err)
 	}
 	tx, gerr := a.Rehive.GetTransaction(ctx, in.TxID)
@@ -150,7 +147,7 @@ func (a *CurrencyManager) SetRehiveTxStatus(ctx context.Context, in workflows.Re
 	case tx.Status == in.Status:
 		return nil
 	case pe.Class == httpx.Conflict && !rehive.IsFinal(tx.Status):
-		return temporal.NewApplicationError(pe.Error(), string(httpx.Retryable))
+		return stillInFlight(pe)
 	}
 	return rehiveRejected(pe)
 }
