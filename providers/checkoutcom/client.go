@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -107,9 +108,6 @@ func statusError(method, path string, resp *httpx.Response) error {
 	if resp.Status == http.StatusForbidden && isAction(path) {
 		e.Class = httpx.Conflict
 	}
-	if e.Class == httpx.Retryable {
-		e.RetryAfter = httpx.RetryAfter(resp.Header)
-	}
 	msg := fmt.Sprintf("%s %s", method, path)
 	var eb errorBody
 	if len(resp.Body) > 0 {
@@ -118,6 +116,17 @@ func statusError(method, path string, resp *httpx.Response) error {
 		}
 	}
 	e.Codes = eb.ErrorCodes
+	// A repeat of an idempotency key whose first request is still being
+	// processed: 409 today, 429 duplicate_request in older documentation (a
+	// 429 without that code is rate limiting, plain Retryable). Checkout.com
+	// suggests waiting at least 30 s before asking again with the same key.
+	if method == http.MethodPost && isMoneyMoving(path) &&
+		(resp.Status == http.StatusConflict || (resp.Status == http.StatusTooManyRequests && slices.Contains(eb.ErrorCodes, "duplicate_request"))) {
+		e.Class = httpx.InFlight
+	}
+	if e.Class.Retryable() {
+		e.RetryAfter = httpx.RetryAfter(resp.Header)
+	}
 	if eb.ErrorType != "" {
 		msg += ": " + eb.ErrorType
 	}
@@ -129,6 +138,9 @@ func statusError(method, path string, resp *httpx.Response) error {
 	e.Message = msg
 	return e
 }
+
+// isMoneyMoving reports whether path takes a Cko-Idempotency-Key.
+func isMoneyMoving(path string) bool { return path == "/payments" || isAction(path) }
 
 func isAction(path string) bool {
 	for _, a := range []string{"/captures", "/voids", "/refunds"} {

@@ -3,8 +3,13 @@ package checkoutcom
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"net/url"
+	"strconv"
 	"time"
+
+	"github.com/payflow/payflow/providers/httpx"
 )
 
 // PaymentRequest is a card payment from a token (tok_..., e.g. Accelerate's
@@ -171,4 +176,48 @@ func (c *Client) GetPayment(ctx context.Context, id string) (*Payment, error) {
 	}
 	p.HTTPStatus = resp.Status
 	return &p, nil
+}
+
+// paymentPage is the answer of GET /payments?reference=.
+type paymentPage struct {
+	Limit      int       `json:"limit"`
+	Skip       int       `json:"skip"`
+	TotalCount int       `json:"total_count"`
+	Data       []Payment `json:"data"`
+}
+
+// maxPages bounds FindPaymentsByReference: one reference (an order id) never
+// has anywhere near maxPages×100 payments, so more means a provider fault.
+const maxPages = 20
+
+// FindPaymentsByReference returns every payment made with reference (our
+// order id), newest first, reading GET /payments?reference=&limit=100&skip=
+// page by page. It is how a charge whose answer was lost (timeout, 5xx,
+// token_used, in flight) is resolved without charging again.
+func (c *Client) FindPaymentsByReference(ctx context.Context, reference string) ([]Payment, error) {
+	var out []Payment
+	seen := map[string]bool{}
+	for page, skip := 0, 0; page < maxPages; page++ {
+		q := url.Values{"reference": {reference}, "limit": {"100"}, "skip": {strconv.Itoa(skip)}}
+		var p paymentPage
+		resp, err := c.call(ctx, http.MethodGet, "/payments?"+q.Encode(), nil, "", &p)
+		if err != nil {
+			return nil, err
+		}
+		skip += len(p.Data)
+		for _, pay := range p.Data {
+			// A payment made while we page shifts the pages by one: the
+			// same payment may then come twice.
+			if !seen[pay.ID] {
+				seen[pay.ID] = true
+				pay.HTTPStatus = resp.Status
+				out = append(out, pay)
+			}
+		}
+		if len(p.Data) == 0 || skip >= p.TotalCount {
+			return out, nil
+		}
+	}
+	return nil, &httpx.Error{Provider: provider, Class: httpx.Retryable,
+		Message: fmt.Sprintf("GET /payments?reference=: more than %d pages", maxPages)}
 }

@@ -27,7 +27,15 @@ const (
 	NotFound  Class = "not_found"
 	Conflict  Class = "conflict"
 	Retryable Class = "retryable" // 5xx, 429, timeouts, connection errors
+	// InFlight: an earlier request with the same idempotency key is still
+	// being processed. Retryable: wait, then ask again with the same key (or
+	// look the result up) — never with a new key, which could act twice.
+	InFlight Class = "in_flight"
 )
+
+// Retryable reports whether a call that failed with this class may succeed
+// if made again with the same idempotency key.
+func (c Class) Retryable() bool { return c == Retryable || c == InFlight }
 
 // Error is a classified provider failure. It never carries secrets.
 type Error struct {

@@ -5,6 +5,9 @@ import (
 	"net/http"
 )
 
+// codeNotAllowed marks an action the payment's state does not allow (403).
+const codeNotAllowed = "action_not_allowed"
+
 type actionRequest struct {
 	Amount    int64                      `json:"amount"` // 0 = everything available
 	Reference string                     `json:"reference"`
@@ -39,6 +42,11 @@ func (s *Sandbox) actionHandler(event string, apply func(p *payment, req actionR
 			return http.StatusNotFound, nil
 		}
 		a, code := apply(p, req)
+		if code == codeNotAllowed {
+			// Checkout.com answers 403, without a body, for an action the
+			// payment's state does not allow.
+			return http.StatusForbidden, nil
+		}
 		if code != "" {
 			return http.StatusUnprocessableEntity, errorBody(w, "request_invalid", []string{code})
 		}
@@ -56,7 +64,7 @@ func (s *Sandbox) actionHandler(event string, apply func(p *payment, req actionR
 // for at most the authorized amount.
 func (s *Sandbox) captureAction(p *payment, req actionRequest) (*action, string) {
 	if p.status != statusAuthorized {
-		return nil, "action_not_allowed"
+		return nil, codeNotAllowed
 	}
 	amount := req.Amount
 	if amount == 0 {
@@ -71,7 +79,7 @@ func (s *Sandbox) captureAction(p *payment, req actionRequest) (*action, string)
 // voidAction is POST /payments/{id}/voids: releases a whole authorization.
 func (s *Sandbox) voidAction(p *payment, req actionRequest) (*action, string) {
 	if p.status != statusAuthorized {
-		return nil, "action_not_allowed"
+		return nil, codeNotAllowed
 	}
 	p.status = statusVoided
 	p.voided = p.amount
@@ -84,7 +92,7 @@ func (s *Sandbox) refundAction(p *payment, req actionRequest) (*action, string) 
 	switch p.status {
 	case statusCaptured, statusPartiallyCaptured, statusPartiallyRefunded:
 	default:
-		return nil, "action_not_allowed"
+		return nil, codeNotAllowed
 	}
 	remaining := p.captured - p.refunded
 	amount := req.Amount

@@ -24,18 +24,16 @@ func (s *Sandbox) state(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// paymentsByReference is GET /_control/payments?reference=<ref>.
-func (s *Sandbox) paymentsByReference(w http.ResponseWriter, r *http.Request) {
+// controlPayments is GET /_control/payments[?reference=<ref>]: every payment
+// (or those of one reference) in creation order, with amounts, statuses,
+// metadata and actions, for tests and the soak's invariant checks.
+func (s *Sandbox) controlPayments(w http.ResponseWriter, r *http.Request) {
 	ref := r.URL.Query().Get("reference")
-	if ref == "" {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "reference is required"})
-		return
-	}
 	s.mu.Lock()
 	out := []map[string]any{}
 	for _, id := range s.order {
-		if p := s.payments[id]; p.reference == ref {
-			out = append(out, p.summary())
+		if p := s.payments[id]; ref == "" || p.reference == ref {
+			out = append(out, p.detail())
 		}
 	}
 	s.mu.Unlock()

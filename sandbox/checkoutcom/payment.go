@@ -195,6 +195,39 @@ func (p *payment) links() map[string]any {
 
 func link(href string) map[string]string { return map[string]string{"href": href} }
 
+// detail is a payment's entry in GET /_control/payments: the summary plus
+// metadata and every action, oldest first.
+func (p *payment) detail() map[string]any {
+	v := p.summary()
+	v["metadata"] = p.metadata
+	v["capture"] = p.capture
+	v["three_ds"] = p.threeDS
+	actions := make([]map[string]any, 0, len(p.actions))
+	for _, a := range p.actions {
+		actions = append(actions, a.view())
+	}
+	v["actions"] = actions
+	return v
+}
+
+// view is an action as GET /payments/{id}/actions shows it.
+func (a *action) view() map[string]any {
+	v := map[string]any{
+		"id":               a.id,
+		"type":             a.kind,
+		"processed_on":     a.at.UTC().Format(time.RFC3339Nano),
+		"amount":           a.amount,
+		"approved":         a.approved,
+		"response_code":    a.resp.code,
+		"response_summary": a.resp.summary,
+		"reference":        a.reference,
+	}
+	if len(a.metadata) > 0 {
+		v["metadata"] = a.metadata
+	}
+	return v
+}
+
 // summary is a payment's line in the control endpoints.
 func (p *payment) summary() map[string]any {
 	return map[string]any{

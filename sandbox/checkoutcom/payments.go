@@ -2,6 +2,7 @@ package checkoutcom
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -127,21 +128,53 @@ func (s *Sandbox) getActions(w http.ResponseWriter, r *http.Request) (int, any) 
 	}
 	out := make([]map[string]any, 0, len(p.actions))
 	for i := len(p.actions) - 1; i >= 0; i-- {
-		a := p.actions[i]
-		v := map[string]any{
-			"id":               a.id,
-			"type":             a.kind,
-			"processed_on":     a.at.UTC().Format(time.RFC3339Nano),
-			"amount":           a.amount,
-			"approved":         a.approved,
-			"response_code":    a.resp.code,
-			"response_summary": a.resp.summary,
-			"reference":        a.reference,
-		}
-		if len(a.metadata) > 0 {
-			v["metadata"] = a.metadata
-		}
-		out = append(out, v)
+		out = append(out, p.actions[i].view())
 	}
 	return http.StatusOK, out
+}
+
+// maxPageLimit is the largest limit GET /payments accepts.
+const maxPageLimit = 100
+
+// listPayments is GET /payments?reference=&limit=&skip=: the payments of a
+// reference, newest first, a page at a time, as
+// {limit, skip, total_count, data}.
+func (s *Sandbox) listPayments(w http.ResponseWriter, r *http.Request) (int, any) {
+	q := r.URL.Query()
+	ref := q.Get("reference")
+	var codes []string
+	if ref == "" {
+		codes = append(codes, "reference_required")
+	}
+	limit, skip := 10, 0
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxPageLimit {
+			codes = append(codes, "paging_limit_invalid")
+		}
+		limit = n
+	}
+	if v := q.Get("skip"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			codes = append(codes, "paging_skip_invalid")
+		}
+		skip = n
+	}
+	if len(codes) > 0 {
+		return http.StatusUnprocessableEntity, errorBody(w, "request_invalid", codes)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var all []*payment
+	for i := len(s.order) - 1; i >= 0; i-- {
+		if p := s.payments[s.order[i]]; p.reference == ref {
+			all = append(all, p)
+		}
+	}
+	data := []map[string]any{}
+	for i := skip; i < len(all) && len(data) < limit; i++ {
+		data = append(data, all[i].view())
+	}
+	return http.StatusOK, map[string]any{"limit": limit, "skip": skip, "total_count": len(all), "data": data}
 }

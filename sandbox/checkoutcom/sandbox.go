@@ -29,13 +29,36 @@ type Config struct {
 	WebhookURL          string // empty = don't send webhooks
 	BaseURL             string // external base, e.g. http://127.0.0.1:8090/sandbox/checkoutcom; empty = from the request's Host
 	Logger              *slog.Logger
-	WebhookBackoff      []time.Duration // default: a compressed retry schedule
+	// WebhookBackoff replaces the retry schedule outright (tests).
+	WebhookBackoff []time.Duration
+	// WebhookRetryScale multiplies Checkout.com's retry schedule: 1 is the
+	// real one (5 m … 12 h); 0 means DefaultWebhookRetryScale.
+	WebhookRetryScale float64
+	// IdempotencyTTL is how long a Cko-Idempotency-Key is kept; 0 means
+	// DefaultIdempotencyTTL.
+	IdempotencyTTL time.Duration
+	// Now is the sandbox's clock (token and key expiry); nil means time.Now.
+	Now func() time.Time
 }
 
-// DefaultWebhookBackoff compresses Checkout.com's retry schedule (5 m … 12 h).
-var DefaultWebhookBackoff = []time.Duration{
-	100 * time.Millisecond, 200 * time.Millisecond, 400 * time.Millisecond,
-	800 * time.Millisecond, 1600 * time.Millisecond, 3200 * time.Millisecond, 5 * time.Second,
+// WebhookRetrySchedule is Checkout.com's wait before each retry of an
+// unacknowledged webhook.
+var WebhookRetrySchedule = []time.Duration{
+	5 * time.Minute, 10 * time.Minute, 15 * time.Minute, 30 * time.Minute,
+	time.Hour, 4 * time.Hour, 12 * time.Hour, 12 * time.Hour,
+}
+
+// DefaultWebhookRetryScale compresses the schedule 3000-fold (5 m → 100 ms,
+// 12 h → 14.4 s), so dev and tests see the real shape in seconds.
+const DefaultWebhookRetryScale = 1.0 / 3000
+
+// ScaledBackoff is the retry schedule multiplied by scale.
+func ScaledBackoff(scale float64) []time.Duration {
+	out := make([]time.Duration, len(WebhookRetrySchedule))
+	for i, d := range WebhookRetrySchedule {
+		out[i] = time.Duration(float64(d) * scale)
+	}
+	return out
 }
 
 // Sandbox is the fake Checkout.com. Create it with New.
@@ -46,6 +69,7 @@ type Sandbox struct {
 	sender     *faults.Sender
 	webhookURL atomic.Value // string
 	now        func() time.Time
+	idemTTL    time.Duration
 
 	mu        sync.Mutex
 	idle      *sync.Cond // signalled when a scheduled task ends
@@ -66,13 +90,26 @@ func New(cfg Config) *Sandbox {
 	}
 	backoff := cfg.WebhookBackoff
 	if backoff == nil {
-		backoff = DefaultWebhookBackoff
+		scale := cfg.WebhookRetryScale
+		if scale <= 0 {
+			scale = DefaultWebhookRetryScale
+		}
+		backoff = ScaledBackoff(scale)
+	}
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	ttl := cfg.IdempotencyTTL
+	if ttl <= 0 {
+		ttl = DefaultIdempotencyTTL
 	}
 	s := &Sandbox{
 		cfg:      cfg,
 		log:      log,
 		faults:   &faults.Injector{},
-		now:      time.Now,
+		now:      now,
+		idemTTL:  ttl,
 		tokens:   map[string]*token{},
 		payments: map[string]*payment{},
 		idem:     map[idemKey]*idemEntry{},
@@ -105,6 +142,7 @@ func (s *Sandbox) Handler() http.Handler {
 	}
 	mux.HandleFunc("POST "+Prefix+"/tokens", s.createToken)
 	api("POST "+Prefix+"/payments", s.idempotent(s.requestPayment))
+	api("GET "+Prefix+"/payments", read(s.listPayments))
 	api("GET "+Prefix+"/payments/{id}", read(s.getPayment))
 	api("GET "+Prefix+"/payments/{id}/actions", read(s.getActions))
 	api("POST "+Prefix+"/payments/{id}/captures", s.idempotent(s.actionHandler("payment_captured", s.captureAction)))
@@ -113,7 +151,7 @@ func (s *Sandbox) Handler() http.Handler {
 	mux.HandleFunc("GET "+Prefix+"/3ds/{id}", s.threeDSPage)
 	mux.HandleFunc(Prefix+"/_control/faults", s.faults.ServeControl)
 	mux.HandleFunc("GET "+Prefix+"/_control/state", s.state)
-	mux.HandleFunc("GET "+Prefix+"/_control/payments", s.paymentsByReference)
+	mux.HandleFunc("GET "+Prefix+"/_control/payments", s.controlPayments)
 	mux.HandleFunc("POST "+Prefix+"/_control/3ds/{id}", s.completeThreeDS)
 	return withRequestID(s.faults.Middleware(mux))
 }

@@ -203,7 +203,7 @@ func TestIdempotencyInFlightAndScope(t *testing.T) {
 	sb.mu.Unlock()
 	tok := tokenFor(t, base, "4242424242424242")
 	st, _, out := call(t, "POST", base+"/payments", paymentBody(tok), "Cko-Idempotency-Key", "busy")
-	if st != http.StatusTooManyRequests || !reflect.DeepEqual(codes(out), []string{"duplicate_request"}) {
+	if st != http.StatusConflict || !reflect.DeepEqual(codes(out), []string{"request_in_progress"}) {
 		t.Fatalf("in flight = %d %v", st, out)
 	}
 

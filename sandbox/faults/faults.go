@@ -22,11 +22,20 @@ type Config struct {
 	DropWebhooks      bool `json:"drop_webhooks"`
 	DuplicateWebhooks bool `json:"duplicate_webhooks"`
 	ReorderWebhooks   bool `json:"reorder_webhooks"`
+	// LoseAnswersNext makes the next N money-moving calls carry out their
+	// action and then lose the answer the way LoseMode says.
+	LoseAnswersNext int      `json:"lose_answers_next"`
+	LoseMode        LoseMode `json:"lose_mode"`
+	// Approvals is how Rehive applies an approved transition: "immediate"
+	// (default), "queued" (answers queued, applies shortly after) or "held"
+	// (answers queued, applies only when the status control moves it).
+	Approvals string `json:"approvals"`
 }
 
 // Stats count what the injector and sender did, for GET .../_control/state.
 type Stats struct {
 	FailedCalls      int `json:"failed_calls"`
+	AnswersLost      int `json:"answers_lost"` // money-moving calls carried out whose answer was lost
 	WebhooksSent     int `json:"webhooks_sent"`     // deliveries answered 2xx
 	WebhookAttempts  int `json:"webhook_attempts"`  // every POST, retries included
 	WebhooksDropped  int `json:"webhooks_dropped"`  // dropped on purpose
@@ -47,6 +56,9 @@ func (i *Injector) Set(c Config) {
 	defer i.mu.Unlock()
 	if c.FailNext > 0 && c.Status == 0 {
 		c.Status = http.StatusServiceUnavailable
+	}
+	if c.LoseAnswersNext > 0 && c.LoseMode == "" {
+		c.LoseMode = Lose5xx
 	}
 	i.cfg = c
 }
@@ -228,6 +240,10 @@ func (i *Injector) ServeControl(w http.ResponseWriter, r *http.Request) {
 		var c Config
 		if err := json.NewDecoder(r.Body).Decode(&c); err != nil {
 			http.Error(w, `{"error":"malformed fault config"}`, http.StatusBadRequest)
+			return
+		}
+		if err := c.validate(); err != nil {
+			http.Error(w, `{"error":"`+err.Error()+`"}`, http.StatusBadRequest)
 			return
 		}
 		i.Set(c)
