@@ -119,6 +119,7 @@ func (e *env) faults(cfg map[string]any) { e.control(http.MethodPost, "faults", 
 type sandboxState struct {
 	Stats struct {
 		FailedCalls      int `json:"failed_calls"`
+		AnswersLost      int `json:"answers_lost"`
 		WebhooksSent     int `json:"webhooks_sent"`
 		WebhookAttempts  int `json:"webhook_attempts"`
 		WebhooksDropped  int `json:"webhooks_dropped"`

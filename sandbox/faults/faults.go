@@ -35,7 +35,7 @@ type Config struct {
 // Stats count what the injector and sender did, for GET .../_control/state.
 type Stats struct {
 	FailedCalls      int `json:"failed_calls"`
-	AnswersLost      int `json:"answers_lost"` // money-moving calls carried out whose answer was lost
+	AnswersLost      int `json:"answers_lost"`      // money-moving calls carried out whose answer was lost
 	WebhooksSent     int `json:"webhooks_sent"`     // deliveries answered 2xx
 	WebhookAttempts  int `json:"webhook_attempts"`  // every POST, retries included
 	WebhooksDropped  int `json:"webhooks_dropped"`  // dropped on purpose

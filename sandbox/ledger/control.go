@@ -98,3 +98,15 @@ func (s *Sandbox) controlState(w http.ResponseWriter, _ *http.Request) {
 		"counts": counts, "accounts": accounts, "transactions": txs,
 	})
 }
+
+// controlTransactions handles GET /_control/transactions: every
+// transaction in creation order, with amounts, statuses and metadata.
+func (s *Sandbox) controlTransactions(w http.ResponseWriter, _ *http.Request) {
+	s.mu.Lock()
+	txs := make([]transaction, 0, len(s.order))
+	for _, id := range s.order {
+		txs = append(txs, s.txs[id].tx)
+	}
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, map[string]any{"transactions": txs})
+}

@@ -129,10 +129,12 @@ func (s *Sandbox) Close() {
 
 func (s *Sandbox) routes() http.Handler {
 	api := http.NewServeMux()
-	api.HandleFunc("POST "+Prefix+"/v1/transactions", s.createTransaction)
+	// lose_answers_next applies to the calls that move money.
+	lossy := func(h http.HandlerFunc) http.Handler { return s.faults.Lossy(h) }
+	api.Handle("POST "+Prefix+"/v1/transactions", lossy(s.createTransaction))
 	api.HandleFunc("GET "+Prefix+"/v1/transactions/{id}", s.getTransaction)
-	api.HandleFunc("POST "+Prefix+"/v1/transactions/{id}/complete", s.completeTransaction)
-	api.HandleFunc("POST "+Prefix+"/v1/transactions/{id}/cancel", s.cancelTransaction)
+	api.Handle("POST "+Prefix+"/v1/transactions/{id}/complete", lossy(s.completeTransaction))
+	api.Handle("POST "+Prefix+"/v1/transactions/{id}/cancel", lossy(s.cancelTransaction))
 	api.HandleFunc("GET "+Prefix+"/v1/accounts/{id}", s.getAccount)
 	api.HandleFunc(Prefix+"/", notFound)
 
@@ -142,6 +144,7 @@ func (s *Sandbox) routes() http.Handler {
 	mux.HandleFunc("GET "+Prefix+"/_control/state", s.controlState)
 	mux.HandleFunc("POST "+Prefix+"/_control/incoming", s.controlIncoming)
 	mux.HandleFunc("POST "+Prefix+"/_control/confirm/{id}", s.controlConfirm)
+	mux.HandleFunc("GET "+Prefix+"/_control/transactions", s.controlTransactions)
 	mux.HandleFunc("GET "+Prefix+"/_control/transactions/{id}", s.getTransaction)
 	mux.HandleFunc("/", notFound)
 	return mux

@@ -100,23 +100,30 @@ type transitionSummary struct {
 	ToStatus   string `json:"to_status"`
 }
 
+// controlTx is a transaction as the control endpoints show it: the admin
+// object with its messages and transitions.
+type controlTx struct {
+	txView
+	Messages    []message           `json:"messages"`
+	Transitions []transitionSummary `json:"transitions"`
+}
+
+func (s *Sandbox) controlViewLocked(t *transaction) controlTx {
+	out := controlTx{txView: s.st.txView(t), Messages: append([]message{}, t.messages...), Transitions: []transitionSummary{}}
+	for _, tr := range t.transitions {
+		out.Transitions = append(out.Transitions, transitionSummary{ID: tr.id, Status: tr.status, FromStatus: tr.from, ToStatus: tr.to})
+	}
+	return out
+}
+
 // controlGetTransaction handles GET /_control/transactions/{id}: the
 // transaction with its messages and transitions.
 func (s *Sandbox) controlGetTransaction(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	t := s.st.txs[r.PathValue("id")]
-	var out struct {
-		txView
-		Messages    []message           `json:"messages"`
-		Transitions []transitionSummary `json:"transitions"`
-	}
+	var out controlTx
 	if t != nil {
-		out.txView = s.st.txView(t)
-		out.Messages = append([]message{}, t.messages...)
-		out.Transitions = []transitionSummary{}
-		for _, tr := range t.transitions {
-			out.Transitions = append(out.Transitions, transitionSummary{ID: tr.id, Status: tr.status, FromStatus: tr.from, ToStatus: tr.to})
-		}
+		out = s.controlViewLocked(t)
 	}
 	s.mu.Unlock()
 	if t == nil {
@@ -135,15 +142,18 @@ func (s *Sandbox) controlState(w http.ResponseWriter, _ *http.Request) {
 	for _, t := range s.st.txs {
 		byStatus[t.status]++
 	}
-	waiting := 0
+	waiting, queued := 0, 0
 	for _, tr := range s.st.transitions {
-		if tr.status == transitionPending {
+		switch tr.status {
+		case transitionPending:
 			waiting++
+		case transitionQueued:
+			queued++
 		}
 	}
 	counts := map[string]any{
 		"users": len(s.st.users), "collections": len(s.st.collections), "transactions": byStatus,
-		"transitions": len(s.st.transitions), "pending_transitions": waiting,
+		"transitions": len(s.st.transitions), "pending_transitions": waiting, "queued_transitions": queued,
 	}
 	s.mu.Unlock()
 	out := map[string]any{"faults": cfg, "stats": stats, "counts": counts}
@@ -151,4 +161,40 @@ func (s *Sandbox) controlState(w http.ResponseWriter, _ *http.Request) {
 		out["api_base_url"] = s.cfg.BaseURL + "/3"
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// controlSetStatus handles POST /_control/transactions/{id}/status
+// {"status": "Complete"|"Failed"}: Rehive (or an operator on its dashboard)
+// moves the transaction and its collection, with webhooks; a waiting or
+// queued transition resolves with it.
+func (s *Sandbox) controlSetStatus(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Status string `json:"status"`
+	}
+	if err := decodeJSON(r, &req); err != nil {
+		writeControlError(w, err)
+		return
+	}
+	if req.Status != complete && req.Status != failed {
+		writeControlError(w, invalid("status must be Complete or Failed"))
+		return
+	}
+	var v controlTx
+	err := s.write(func(ob *outbox) error {
+		t := s.st.txs[r.PathValue("id")]
+		if t == nil {
+			return notFound()
+		}
+		if err := checkMove(t, req.Status); err != nil {
+			return err
+		}
+		s.moveLocked(t.col, req.Status, ob)
+		v = s.controlViewLocked(t)
+		return nil
+	})
+	if err != nil {
+		writeControlError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
 }

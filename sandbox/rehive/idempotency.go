@@ -5,8 +5,11 @@ import (
 	"crypto/sha256"
 	"io"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
+
+	"github.com/payflow/payflow/sandbox/faults"
 )
 
 // idempotencyTTL is how long Rehive keeps a key.
@@ -28,11 +31,27 @@ type idemEntry struct {
 	at      time.Time
 }
 
-func (ix *idempotency) middleware(next http.Handler) http.Handler {
+//
+// It also applies lose_answers_next to the money-moving calls: the call is
+// carried out and its answer kept under the key (what was lost is the way
+// back, e.g. a gateway timing out in front of Rehive), then lost: a 502, a
+// hold while the key stays in flight (a retry gets 409), or a cut
+// connection.
+func (ix *idempotency) middleware(next http.Handler, inj *faults.Injector) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var loss faults.LoseMode
+		if movesMoney(r) {
+			loss = inj.TakeLoss()
+		}
 		key := r.Header.Get("Idempotency-Key")
 		if key == "" || r.Method == http.MethodGet || r.Method == http.MethodDelete {
-			next.ServeHTTP(w, r)
+			if loss == "" {
+				next.ServeHTTP(w, r)
+				return
+			}
+			rec := faults.NewRecorder()
+			next.ServeHTTP(rec, r)
+			faults.Lose(w, r, loss, rec)
 			return
 		}
 		if len(key) >= 100 {
@@ -80,22 +99,41 @@ func (ix *idempotency) middleware(next http.Handler) http.Handler {
 		}
 		ix.mu.Unlock()
 
-		rec := &recorder{header: http.Header{}, status: http.StatusOK}
+		rec := faults.NewRecorder()
 		next.ServeHTTP(rec, r)
+		late := loss != faults.LoseHang || faults.Hold(r) // in flight while held
 
 		ix.mu.Lock()
-		if rec.status >= 200 && rec.status < 300 {
-			ix.entries[scope] = &idemEntry{body: hash, done: true, status: rec.status, payload: rec.buf.Bytes(), at: time.Now()}
+		if rec.Status >= 200 && rec.Status < 300 {
+			ix.entries[scope] = &idemEntry{body: hash, done: true, status: rec.Status, payload: rec.Body.Bytes(), at: time.Now()}
 		} else {
 			delete(ix.entries, scope)
 		}
 		ix.mu.Unlock()
-		for k, v := range rec.header {
-			w.Header()[k] = v
+		switch loss {
+		case "", faults.LoseHang:
+			if late {
+				rec.CopyTo(w)
+			}
+		default:
+			faults.Lose(w, r, loss, rec)
 		}
-		w.WriteHeader(rec.status)
-		_, _ = w.Write(rec.buf.Bytes()) // the client has gone if this fails
 	})
+}
+
+// movesMoney reports whether r is one of the calls lose_answers_next
+// applies to: creating transfers and collections, and moving transactions,
+// collections and transitions.
+func movesMoney(r *http.Request) bool {
+	p := strings.TrimPrefix(r.URL.Path, prefix+"/3")
+	switch r.Method {
+	case http.MethodPost:
+		return p == "/transactions/transfer/" || p == "/transaction-collections/" || p == "/admin/transaction-collections/"
+	case http.MethodPatch:
+		return strings.HasPrefix(p, "/admin/transactions/") || strings.HasPrefix(p, "/admin/transaction-collections/") ||
+			strings.HasPrefix(p, "/admin/transaction-transitions/")
+	}
+	return false
 }
 
 // pruneLocked drops expired keys now and then, bounding memory in long runs.
@@ -110,13 +148,3 @@ func (ix *idempotency) pruneLocked() {
 	}
 }
 
-// recorder buffers a handler's answer so that it can be stored.
-type recorder struct {
-	header http.Header
-	status int
-	buf    bytes.Buffer
-}
-
-func (r *recorder) Header() http.Header         { return r.header }
-func (r *recorder) WriteHeader(status int)      { r.status = status }
-func (r *recorder) Write(b []byte) (int, error) { return r.buf.Write(b) }

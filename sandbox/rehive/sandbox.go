@@ -50,6 +50,7 @@ type Sandbox struct {
 	sender  *faults.Sender
 	hookURL atomic.Value // string
 	closed  atomic.Bool
+	timers  sync.WaitGroup // work scheduled with after
 	idem    idempotency
 	handler http.Handler
 
@@ -98,6 +99,7 @@ func (s *Sandbox) routes() http.Handler {
 	api.HandleFunc("POST "+prefix+"/3/auth/login/{$}", s.login)
 	api.HandleFunc("GET "+prefix+"/3/accounts/{$}", s.asUser(s.listAccounts))
 	api.HandleFunc("POST "+prefix+"/3/transactions/transfer/{$}", s.asUser(s.transfer))
+	api.HandleFunc("GET "+prefix+"/3/admin/transactions/{$}", s.asAdmin(s.listTransactions))
 	api.HandleFunc("GET "+prefix+"/3/admin/transactions/{id}/{$}", s.asAdmin(s.getTransaction))
 	api.HandleFunc("PATCH "+prefix+"/3/admin/transactions/{id}/{$}", s.asAdmin(s.patchTransaction))
 	api.HandleFunc("GET "+prefix+"/3/admin/transactions/{id}/messages/{$}", s.asAdmin(s.listMessages))
@@ -112,11 +114,13 @@ func (s *Sandbox) routes() http.Handler {
 	})
 
 	mux := http.NewServeMux()
-	mux.Handle(prefix+"/3/", s.idem.middleware(api))
+	mux.Handle(prefix+"/3/", s.idem.middleware(api, s.faults))
 	mux.HandleFunc("POST "+prefix+"/_control/users", s.controlCreateUser)
 	mux.HandleFunc("GET "+prefix+"/_control/merchant", s.controlMerchant)
 	mux.HandleFunc("POST "+prefix+"/_control/transactions", s.controlCreateTransaction)
+	mux.HandleFunc("GET "+prefix+"/_control/transactions", s.controlListTransactions)
 	mux.HandleFunc("GET "+prefix+"/_control/transactions/{id}", s.controlGetTransaction)
+	mux.HandleFunc("POST "+prefix+"/_control/transactions/{id}/status", s.controlSetStatus)
 	mux.HandleFunc("GET "+prefix+"/_control/state", s.controlState)
 	mux.HandleFunc(prefix+"/_control/faults", s.faults.ServeControl)
 	return mux
@@ -133,9 +137,11 @@ func (s *Sandbox) SetWebhookURL(url string) { s.hookURL.Store(url) }
 func (s *Sandbox) Flush() { s.sender.Flush() }
 
 // Close stops sending new webhooks (deliveries under way finish their
-// retries) and releases idle connections. The sandbox has no timers.
+// retries), lets scheduled work run out (it does nothing once closed) and
+// releases idle connections.
 func (s *Sandbox) Close() {
 	s.closed.Store(true)
+	s.timers.Wait()
 	if t, ok := s.sender.Client.Transport.(*http.Transport); ok {
 		t.CloseIdleConnections()
 	}
@@ -150,6 +156,20 @@ func (s *Sandbox) write(fn func(ob *outbox) error) error {
 	s.mu.Unlock()
 	s.send(ob)
 	return err
+}
+
+// after runs f once d has passed, unless the sandbox is closed by then.
+func (s *Sandbox) after(d time.Duration, f func()) {
+	if s.closed.Load() {
+		return
+	}
+	s.timers.Add(1)
+	time.AfterFunc(d, func() {
+		defer s.timers.Done()
+		if !s.closed.Load() {
+			f()
+		}
+	})
 }
 
 func nowMS() int64 { return time.Now().UnixMilli() }

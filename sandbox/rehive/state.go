@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"strings"
+	"time"
 )
 
 // state is the whole company; every field is guarded by Sandbox.mu.
@@ -16,10 +17,17 @@ type state struct {
 	byToken     map[string]*user
 	accounts    map[string]*account // by reference
 	txs         map[string]*transaction
+	txOrder     []*transaction // in creation order, for the lists
 	collections map[string]*collection
 	transitions map[string]*transition
 	merchant    *user
-	lastEvent   int64 // webhook event ids are numbers, as on Rehive
+	// lastEvent is the last webhook event id. Ids are numbers, as on Rehive,
+	// and unique across restarts as Rehive's are: they start at the start
+	// time in microseconds, and a process issues far fewer than one event per
+	// microsecond, so a later process never reuses an earlier one's id (a
+	// receiver that keeps the ids it saw would take a reused one for a
+	// duplicate). They stay below 2^53, safe for JSON numbers.
+	lastEvent   int64
 	lastMessage int64
 }
 
@@ -49,6 +57,7 @@ func newState(cfg Config) state {
 		txs:         map[string]*transaction{},
 		collections: map[string]*collection{},
 		transitions: map[string]*transition{},
+		lastEvent:   time.Now().UnixMicro(),
 	}
 	for _, c := range builtinCurrencies {
 		st.currencies[c.Code] = c

@@ -177,6 +177,7 @@ func (s *Sandbox) createLocked(spec collectionSpec, ob *outbox) (*collection, er
 		}
 		t.applyCreate()
 		s.st.txs[t.id] = t
+		s.st.txOrder = append(s.st.txOrder, t)
 		col.txs = append(col.txs, t)
 	}
 	if spec.transfer {
@@ -235,7 +236,7 @@ func (s *Sandbox) moveLocked(col *collection, status string, ob *outbox) {
 	}
 	for _, t := range col.txs {
 		for _, tr := range t.transitions {
-			if tr.status == transitionPending {
+			if tr.waiting() {
 				s.resolveLocked(tr, status != failed, now, ob)
 			}
 		}

@@ -1,8 +1,12 @@
 package rehive
 
-import "net/http"
+import (
+	"net/http"
+	"time"
+)
 
 const (
+	transitionQueued   = "queued" // approved, not yet applied (faults "approvals")
 	transitionPending  = "pending"
 	transitionApproved = "approved"
 	transitionDeclined = "declined"
@@ -60,7 +64,7 @@ func (s *Sandbox) advanceLocked(col *collection, ob *outbox) {
 		return
 	}
 	for _, tr := range d.transitions {
-		if tr.status == transitionPending {
+		if tr.waiting() {
 			return
 		}
 	}
@@ -70,6 +74,11 @@ func (s *Sandbox) advanceLocked(col *collection, ob *outbox) {
 	d.transitions = append(d.transitions, tr)
 	s.log.Debug("rehive sandbox: transition raised", "id", tr.id, "transaction", d.id, "to", next)
 	s.queueLocked(ob, eventTransitionCreate, s.st.transitionView(tr))
+}
+
+// waiting reports whether the transition has not yet been applied.
+func (tr *transition) waiting() bool {
+	return tr.status == transitionPending || tr.status == transitionQueued
 }
 
 // resolveLocked records the outcome of a pending transition.
@@ -123,6 +132,17 @@ func (s *Sandbox) patchTransition(w http.ResponseWriter, r *http.Request) {
 		target := failed
 		if req.Status == transitionApproved {
 			target = tr.to
+			if mode := s.faults.Approvals(); mode != "immediate" {
+				// Rehive accepted the approval but has not moved the
+				// transaction yet: the answer says queued.
+				tr.status, tr.updated = transitionQueued, nowMS()
+				s.queueLocked(ob, eventTransitionUpdate, s.st.transitionView(tr))
+				v = s.st.transitionView(tr)
+				if mode == "queued" {
+					s.after(queuedDelay, func() { s.applyQueued(tr.id) })
+				}
+				return nil
+			}
 		}
 		s.moveLocked(tr.tx.col, target, ob) // resolves tr as well
 		v = s.st.transitionView(tr)
@@ -133,4 +153,19 @@ func (s *Sandbox) patchTransition(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeData(w, http.StatusOK, v)
+}
+
+// queuedDelay is how long a queued approval takes to apply.
+const queuedDelay = 500 * time.Millisecond
+
+// applyQueued carries out a queued approval, unless the transaction has
+// moved meanwhile (the status control, an admin PATCH).
+func (s *Sandbox) applyQueued(id string) {
+	_ = s.write(func(ob *outbox) error {
+		tr := s.st.transitions[id]
+		if tr != nil && tr.status == transitionQueued && !isFinal(tr.tx.status) {
+			s.moveLocked(tr.tx.col, tr.to, ob)
+		}
+		return nil
+	})
 }
