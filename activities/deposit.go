@@ -24,10 +24,22 @@ func depositCollectionID(ledgerTxID string) string {
 	return rehive.DeriveID("payflow/ledger-deposit-collection/" + ledgerTxID)
 }
 
-// isOwnDeposit recognises the credits CreateRehiveCredit makes.
+// The ids of the replacement credit the reconciliation makes when the
+// ledger confirms a deposit after its stall timer failed the first credit.
+func lateDepositTxID(ledgerTxID string) string {
+	return rehive.DeriveID("payflow/ledger-deposit-late/" + ledgerTxID)
+}
+
+func lateDepositCollectionID(ledgerTxID string) string {
+	return rehive.DeriveID("payflow/ledger-deposit-late-collection/" + ledgerTxID)
+}
+
+// isOwnDeposit recognises the credits CreateRehiveCredit and the
+// reconciliation make.
 func isOwnDeposit(tx *rehive.Transaction) bool {
 	ledgerTxID, _ := tx.Metadata[workflows.DepositMetadataKey].(string)
-	return tx.TxType == rehive.Credit && ledgerTxID != "" && string(tx.ID) == depositTxID(ledgerTxID)
+	return tx.TxType == rehive.Credit && ledgerTxID != "" &&
+		(string(tx.ID) == depositTxID(ledgerTxID) || string(tx.ID) == lateDepositTxID(ledgerTxID))
 }
 
 // CreateRehiveCredit creates the Rehive credit of a ledger deposit, as one

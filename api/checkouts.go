@@ -208,7 +208,7 @@ func (s *server) startCheckout(ctx context.Context, b checkoutBody, order store.
 			workflows.SAOrderID.ValueSet(b.OrderID), workflows.SAStatus.ValueSet(workflows.StatusPending)),
 	}, workflows.CheckoutWorkflowName, workflows.CheckoutInput{
 		OrderID: b.OrderID, Currency: b.Currency, Lines: lines, CustomerEmail: b.Customer.Email, Method: b.Payment.Method,
-		PaymentTimeout: s.Config.PaymentTimeout, RefundWindow: refundWindow,
+		PaymentTimeout: s.Config.PaymentTimeout, RefundWindow: refundWindow, LateWindow: s.Config.LateWindow,
 	})
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if errors.As(err, &started) {

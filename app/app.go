@@ -14,7 +14,6 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/prometheus/client_golang/prometheus"
-	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
 	sdkworker "go.temporal.io/sdk/worker"
@@ -75,6 +74,7 @@ func New(cfg config.Config, logger *slog.Logger) (*App, error) {
 		Policy:            inbox.Policy{IsManaged: cfg.IsManaged, Stall: cfg.StallTimeout},
 		ResolveTransition: a.resolveTransition,
 	}
+	a.Registry.MustRegister(&reconcileCollector{store: st})
 	return a, nil
 }
 
@@ -125,6 +125,7 @@ func (a *App) Worker() sdkworker.Worker {
 			Managed:           a.Config.IsManaged,
 			WithdrawalAccount: a.Config.Ledger.WithdrawalAccount,
 		},
+		Reconciler: a.reconciler(),
 	})
 }
 
@@ -141,7 +142,7 @@ func (a *App) ServeAPI(ctx context.Context, ln net.Listener) error {
 		defer func() { relayDone <- struct{}{} }()
 		a.Inbox.Relay(relayCtx, time.Second, 3*time.Second)
 	}()
-	go func() { defer func() { relayDone <- struct{}{} }(); a.reconcileLoop(relayCtx) }()
+	go func() { defer func() { relayDone <- struct{}{} }(); a.keepReconcileSchedule(relayCtx) }()
 	// Both finish the work in flight before the store closes.
 	defer func() { stopRelay(); <-relayDone; <-relayDone }()
 	errc := make(chan error, 1)
@@ -159,52 +160,10 @@ func (a *App) ServeAPI(ctx context.Context, ln net.Listener) error {
 	return nil
 }
 
-// unstartedAfter is how long an order may wait for its workflow before the
-// reconciler looks at it.
-const unstartedAfter = time.Minute
-
-func (a *App) reconcileLoop(ctx context.Context) {
-	t := time.NewTicker(30 * time.Second)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		a.ReconcileOrders(ctx, unstartedAfter)
-	}
-}
-
-// ReconcileOrders closes orders whose workflow never started (the start
-// failed and the client did not retry), so every order ends in a terminal
-// status. An order whose workflow does exist is left to it. A retry of the
-// same request still starts the checkout later.
-func (a *App) ReconcileOrders(ctx context.Context, olderThan time.Duration) {
-	orders, err := a.Store.UnstartedOrders(ctx, olderThan, 100)
-	if err != nil {
-		a.Logger.Warn("reconcile: list unstarted orders", "error", err)
-		return
-	}
-	for _, o := range orders {
-		dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		_, err := a.Temporal.DescribeWorkflowExecution(dctx, o.WorkflowID, "")
-		cancel()
-		var notFound *serviceerror.NotFound
-		if !errors.As(err, &notFound) {
-			continue // it exists (its first save is on the way), or Temporal is down: look again later
-		}
-		if err := a.Store.FailUnstartedOrder(ctx, o.OrderID); err != nil {
-			a.Logger.Warn("reconcile: close unstarted order", "order_id", o.OrderID, "error", err)
-			continue
-		}
-		a.Logger.Info("reconcile: closed an order whose workflow never started", "order_id", o.OrderID)
-	}
-}
-
 // RunWorker runs the worker until ctx ends, then stops it cleanly.
 func (a *App) RunWorker(ctx context.Context) error {
 	a.Logger.Info("worker starting", "task_queue", a.Config.TaskQueue)
+	go a.keepReconcileSchedule(ctx)
 	stop := make(chan any)
 	go func() { <-ctx.Done(); close(stop) }()
 	// Run returns on stop, after a clean shutdown, or with a fatal worker error.

@@ -36,6 +36,8 @@ var Vars = []Var{
 	{"PAYFLOW_PAYMENT_TIMEOUT", "15m", "how long a checkout waits for payment", false},
 	{"PAYFLOW_STALL_TIMEOUT", "1h", "how long a managed Rehive transaction or deposit may stall", false},
 	{"PAYFLOW_BODY_LIMIT", "1048576", "largest accepted request body, bytes", false},
+	{"PAYFLOW_RECONCILE_INTERVAL", "5m", "how often the reconciliation schedule runs (settles what webhooks and closed workflows left behind)", false},
+	{"PAYFLOW_LATE_WINDOW", "1h", "how long a checkout that closed unpaid still refunds a payment that arrives; the reconciliation settles what comes later", false},
 	{"PAYFLOW_ENV", "production", "dev lets `payflow api` and `payflow worker` run with the public dev secrets; anything else makes them refuse to", false},
 	{"PAYFLOW_LOG_FORMAT", "", "text or json (default: text for dev, json otherwise)", false},
 	{"PAYFLOW_LOG_LEVEL", "info", "debug, info, warn or error", false},
@@ -74,10 +76,14 @@ type Config struct {
 	PaymentTimeout  time.Duration
 	StallTimeout    time.Duration
 	BodyLimit       int
-	Env             string
-	LogFormat       string
-	LogLevel        string
-	PublicURL       string
+	// ReconcileInterval is the reconciliation schedule's period.
+	ReconcileInterval time.Duration
+	// LateWindow is workflows.CheckoutInput.LateWindow.
+	LateWindow time.Duration
+	Env        string
+	LogFormat  string
+	LogLevel   string
+	PublicURL  string
 
 	CheckoutCom CheckoutCom
 	Rehive      Rehive
@@ -135,25 +141,27 @@ func Load(getenv func(string) string) (Config, error) {
 		return d
 	}
 	c := Config{
-		DatabaseURL:     get("DATABASE_URL"),
-		DBMaxOpenConns:  num("PAYFLOW_DB_MAX_OPEN_CONNS"),
-		DBMaxIdleConns:  num("PAYFLOW_DB_MAX_IDLE_CONNS"),
-		TemporalAddress: get("TEMPORAL_ADDRESS"),
-		Namespace:       get("TEMPORAL_NAMESPACE"),
-		TaskQueue:       get("PAYFLOW_TASK_QUEUE"),
-		APIAddr:         get("PAYFLOW_API_ADDR"),
-		UIAddr:          get("PAYFLOW_UI_ADDR"),
-		SandboxAddr:     get("PAYFLOW_SANDBOX_ADDR"),
-		DataDir:         get("PAYFLOW_DATA_DIR"),
-		APIKeys:         list(get("PAYFLOW_API_KEYS"), false),
-		Managed:         list(get("PAYFLOW_MANAGED_CURRENCIES"), true),
-		PaymentTimeout:  dur("PAYFLOW_PAYMENT_TIMEOUT"),
-		StallTimeout:    dur("PAYFLOW_STALL_TIMEOUT"),
-		BodyLimit:       num("PAYFLOW_BODY_LIMIT"),
-		Env:             get("PAYFLOW_ENV"),
-		LogFormat:       get("PAYFLOW_LOG_FORMAT"),
-		LogLevel:        get("PAYFLOW_LOG_LEVEL"),
-		PublicURL:       strings.TrimRight(get("PAYFLOW_PUBLIC_URL"), "/"),
+		DatabaseURL:       get("DATABASE_URL"),
+		DBMaxOpenConns:    num("PAYFLOW_DB_MAX_OPEN_CONNS"),
+		DBMaxIdleConns:    num("PAYFLOW_DB_MAX_IDLE_CONNS"),
+		TemporalAddress:   get("TEMPORAL_ADDRESS"),
+		Namespace:         get("TEMPORAL_NAMESPACE"),
+		TaskQueue:         get("PAYFLOW_TASK_QUEUE"),
+		APIAddr:           get("PAYFLOW_API_ADDR"),
+		UIAddr:            get("PAYFLOW_UI_ADDR"),
+		SandboxAddr:       get("PAYFLOW_SANDBOX_ADDR"),
+		DataDir:           get("PAYFLOW_DATA_DIR"),
+		APIKeys:           list(get("PAYFLOW_API_KEYS"), false),
+		Managed:           list(get("PAYFLOW_MANAGED_CURRENCIES"), true),
+		PaymentTimeout:    dur("PAYFLOW_PAYMENT_TIMEOUT"),
+		StallTimeout:      dur("PAYFLOW_STALL_TIMEOUT"),
+		BodyLimit:         num("PAYFLOW_BODY_LIMIT"),
+		ReconcileInterval: dur("PAYFLOW_RECONCILE_INTERVAL"),
+		LateWindow:        dur("PAYFLOW_LATE_WINDOW"),
+		Env:               get("PAYFLOW_ENV"),
+		LogFormat:         get("PAYFLOW_LOG_FORMAT"),
+		LogLevel:          get("PAYFLOW_LOG_LEVEL"),
+		PublicURL:         strings.TrimRight(get("PAYFLOW_PUBLIC_URL"), "/"),
 		CheckoutCom: CheckoutCom{
 			BaseURL:             strings.TrimRight(get("CHECKOUTCOM_BASE_URL"), "/"),
 			SecretKey:           get("CHECKOUTCOM_SECRET_KEY"),

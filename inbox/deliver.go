@@ -56,20 +56,48 @@ func (d *Deliverer) Deliver(ctx context.Context, rec store.InboxEvent, r Route) 
 	defer cancel()
 	var notFound *serviceerror.NotFound
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	if errors.As(err, &notFound) {
+		// No open run: a closed one makes the event the reconciliation's
+		// (money may have moved after the workflow ended); no run at all
+		// means nothing payflow tracks.
+		switch closed, derr := d.closed(ctx, r.WorkflowID); {
+		case derr != nil:
+			err = derr
+		case closed:
+			return d.Store.MarkInboxClosed(ctx, rec.ID, r.WorkflowID, "workflow "+r.WorkflowID+" had closed")
+		case r.Optional:
+			return d.Store.MarkInbox(ctx, rec.ID, store.InboxIgnored, "no workflow "+r.WorkflowID+" to inform")
+		default:
+			return d.Store.MarkInbox(ctx, rec.ID, store.InboxUnroutable, "no open workflow "+r.WorkflowID)
+		}
+	}
 	switch {
 	case err == nil:
 		return d.Store.MarkInbox(ctx, rec.ID, store.InboxDelivered, r.WorkflowID)
-	case errors.As(err, &notFound) && r.Optional:
-		return d.Store.MarkInbox(ctx, rec.ID, store.InboxIgnored, "no workflow "+r.WorkflowID+" to inform")
-	case errors.As(err, &notFound):
-		return d.Store.MarkInbox(ctx, rec.ID, store.InboxUnroutable, "no open workflow "+r.WorkflowID)
 	case errors.As(err, &started):
-		return d.Store.MarkInbox(ctx, rec.ID, store.InboxIgnored, "workflow "+r.WorkflowID+" already closed")
+		// SignalWithStart refused to start the id again: its run closed.
+		return d.Store.MarkInboxClosed(ctx, rec.ID, r.WorkflowID, "workflow "+r.WorkflowID+" had closed")
 	}
 	if nerr := d.Store.NoteInboxAttempt(ctx, rec.ID, err.Error()); nerr != nil {
 		d.Logger.Warn("inbox attempt not recorded", "id", rec.ID, "error", nerr)
 	}
 	return fmt.Errorf("deliver %s to %s: %w", r.EventID, r.WorkflowID, err)
+}
+
+// closed reports whether workflowID has a run, which can then only be closed.
+func (d *Deliverer) closed(ctx context.Context, workflowID string) (bool, error) {
+	desc, err := d.Temporal.DescribeWorkflowExecution(ctx, workflowID, "")
+	var notFound *serviceerror.NotFound
+	switch {
+	case err == nil && desc.WorkflowExecutionInfo.GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING:
+		// Started since the signal failed: the relay signals it again.
+		return false, fmt.Errorf("workflow %s is running again", workflowID)
+	case err == nil:
+		return true, nil
+	case errors.As(err, &notFound):
+		return false, nil
+	}
+	return false, fmt.Errorf("describe %s: %w", workflowID, err)
 }
 
 func (d *Deliverer) resolve(ctx context.Context, r *Route) error {

@@ -3,6 +3,7 @@ package integration
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/payflow/payflow/store"
 	"github.com/payflow/payflow/workflows"
@@ -25,7 +26,11 @@ func TestReconcilerClosesOrdersThatNeverStarted(t *testing.T) {
 	live := uid("ord")
 	createCheckout(t, checkoutBody(live, sku, 1, "rehive", ""))
 
-	env.App.ReconcileOrders(ctx, 0)
+	// Recorded before the reconciliation's grace period for a slow start.
+	if _, err := env.App.Store.DB().ExecContext(ctx, `UPDATE orders SET created_at = now() - interval '2 minutes' WHERE order_id = $1`, orphan); err != nil {
+		t.Fatal(err)
+	}
+	reconcile(t)
 
 	o, err := env.App.Store.GetOrder(ctx, orphan)
 	if err != nil || o.Status != workflows.StatusFailed || o.FailureReason != "not_started" {
@@ -37,4 +42,25 @@ func TestReconcilerClosesOrdersThatNeverStarted(t *testing.T) {
 	if st := getCheckout(t, live); st.Status == workflows.StatusFailed {
 		t.Fatalf("a live checkout was closed: %+v", st)
 	}
+	// The action is on the order's timeline, as the API serves it.
+	if st := getCheckout(t, orphan); !hasStep(st, workflows.RecClosedUnstarted) {
+		t.Fatalf("no %s on the timeline: %+v", workflows.RecClosedUnstarted, st.Timeline)
+	}
+}
+
+// reconcile runs one reconciliation, as the schedule does, and waits for it.
+func reconcile(t *testing.T) workflows.ReconcileReport {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	rep, err := env.App.ReconcileNow(ctx)
+	if err != nil {
+		t.Fatalf("reconcile: %v", err)
+	}
+	for _, p := range rep.Passes {
+		if len(p.Errors) > 0 {
+			t.Logf("reconcile pass %s: %v", p.Name, p.Errors)
+		}
+	}
+	return rep
 }

@@ -17,6 +17,7 @@ import (
 type Deps struct {
 	Checkout        *activities.Checkout
 	CurrencyManager *activities.CurrencyManager
+	Reconciler      *activities.Reconciler
 }
 
 // New returns a worker on taskQueue; the caller starts and stops it.
@@ -30,8 +31,10 @@ func New(c client.Client, taskQueue string, d Deps) sdkworker.Worker {
 	w.RegisterWorkflowWithOptions(workflows.Checkout, workflow.RegisterOptions{Name: workflows.CheckoutWorkflowName})
 	w.RegisterWorkflowWithOptions(workflows.RehiveTransaction, workflow.RegisterOptions{Name: workflows.RehiveTxWorkflowName})
 	w.RegisterWorkflowWithOptions(workflows.LedgerDeposit, workflow.RegisterOptions{Name: workflows.DepositWorkflowName})
+	w.RegisterWorkflowWithOptions(workflows.Reconcile, workflow.RegisterOptions{Name: workflows.ReconcileWorkflowName})
 	// Method names are the activity names (workflows.Act*).
 	w.RegisterActivity(d.Checkout)
 	w.RegisterActivity(d.CurrencyManager)
+	w.RegisterActivity(d.Reconciler)
 	return w
 }

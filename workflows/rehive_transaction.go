@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -46,6 +47,9 @@ type rehiveTx struct {
 	// handedOver ends a deposit credit's run at the stall timer without a
 	// verdict: ledger-deposit/<id> owns that transaction.
 	handedOver bool
+	// backlog holds Rehive events received while waiting for an approval to
+	// apply; the main loop handles them first.
+	backlog []RehiveEvent
 }
 
 func (w *rehiveTx) setup(ctx workflow.Context) error {
@@ -65,6 +69,12 @@ func (w *rehiveTx) run(ctx workflow.Context) error {
 	w.note(ctx, "started", "")
 	w.upsertSearch(ctx)
 	for !w.finished() && ctx.Err() == nil {
+		if len(w.backlog) > 0 {
+			ev := w.backlog[0]
+			w.backlog = w.backlog[1:]
+			w.onEvent(ctx, ev)
+			continue
+		}
 		var ev RehiveEvent
 		gotEvent, ledgerMoved := false, false
 		sel := workflow.NewSelector(ctx)
@@ -217,6 +227,8 @@ func (w *rehiveTx) deposit(ctx workflow.Context, info RehiveTxInfo) {
 func (w *rehiveTx) approveAndFollow(ctx workflow.Context, waiting string) {
 	to := w.open.ToStatus
 	switch ok, err := w.approve(ctx); {
+	case errors.Is(err, errApprovalStalled):
+		w.onStall(ctx)
 	case err != nil:
 		w.attention(ctx, "approve_failed", errDetail(err))
 	case !ok:
@@ -236,7 +248,10 @@ func (w *rehiveTx) approveFailure(ctx workflow.Context, info RehiveTxInfo) {
 	if w.state.Flow == "" {
 		w.state.Flow = baseFlow(info)
 	}
-	if _, err := w.approve(ctx); err != nil {
+	if _, err := w.approve(ctx); errors.Is(err, errApprovalStalled) {
+		w.onStall(ctx)
+		return
+	} else if err != nil {
 		w.attention(ctx, "approve_failed", errDetail(err))
 		return
 	}
@@ -280,6 +295,10 @@ func (w *rehiveTx) initiatingToPending(ctx workflow.Context, info RehiveTxInfo) 
 // ledger to confirm, then approves.
 func (w *rehiveTx) pendingToComplete(ctx workflow.Context) {
 	w.state.Flow = FlowPendingToComplete
+	if workflow.GetVersion(ctx, versionApproveBeforeRelease, workflow.DefaultVersion, 1) != workflow.DefaultVersion {
+		w.approveThenRelease(ctx)
+		return
+	}
 	var res LedgerTxResult
 	err := workflow.ExecuteActivity(forever(ctx), ActCompleteLedgerTx, LedgerTxRequest{LedgerTxID: w.state.LedgerTxID}).Get(ctx, &res)
 	switch {
@@ -292,6 +311,66 @@ func (w *rehiveTx) pendingToComplete(ctx workflow.Context) {
 	}
 	w.ledger.apply(ctx, res, "complete requested")
 	w.confirmAndApprove(ctx)
+}
+
+// approveThenRelease approves Pending->Complete while the ledger still
+// holds the payout, and releases it once Rehive has the transaction
+// Complete: if Rehive fails it instead (an approval answered queued can
+// still end Failed), the held payout is cancelled and never paid.
+func (w *rehiveTx) approveThenRelease(ctx workflow.Context) {
+	if st := w.ledger.last.Status; st == LedgerFailed || st == LedgerCancelled {
+		w.ledgerFailed(ctx)
+		return
+	}
+	switch ok, err := w.approve(ctx); {
+	case errors.Is(err, errApprovalStalled):
+		w.onStall(ctx)
+		return
+	case err != nil:
+		w.attention(ctx, "approve_failed", errDetail(err))
+		return
+	case !ok:
+		w.settled(ctx, RehiveTxFailed) // cancels the held payout
+		return
+	}
+	w.releaseAndFollow(ctx, "transition approved")
+}
+
+// releaseAndFollow completes the held ledger payout of a transaction that is
+// Complete on Rehive and follows it until the ledger is final. Failing on
+// Rehive is no longer possible: a ledger that fails the payout now needs an
+// operator.
+func (w *rehiveTx) releaseAndFollow(ctx workflow.Context, why string) {
+	if !ledgerFinal(w.ledger.last.Status) {
+		var res LedgerTxResult
+		if err := workflow.ExecuteActivity(forever(ctx), ActCompleteLedgerTx, LedgerTxRequest{LedgerTxID: w.state.LedgerTxID}).Get(ctx, &res); err != nil {
+			w.attention(ctx, "ledger_complete_failed", "Complete on Rehive, but the ledger payout was not released: "+errDetail(err))
+			return
+		}
+		w.ledger.apply(ctx, res, "released: "+why)
+	}
+	w.followLedgerAfterComplete(ctx)
+}
+
+// followLedgerAfterComplete waits for the ledger to finish a payout of a
+// transaction Rehive has Complete.
+func (w *rehiveTx) followLedgerAfterComplete(ctx workflow.Context) {
+	w.state.RehiveStatus = RehiveTxComplete
+	if !ledgerFinal(w.ledger.last.Status) {
+		w.setStatus(ctx, TxStatusAwaitingLedger, "Complete on Rehive; ledger payout "+w.state.LedgerTxID)
+		// The stall timer no longer fails anything: Rehive is final.
+		if w.ledger.wait(ctx, workflow.NewTimer(ctx, w.stallAfter), func(r LedgerTxResult) bool { return ledgerFinal(r.Status) }) != watchDone {
+			if ctx.Err() == nil {
+				w.attention(ctx, "ledger_not_final", "Complete on Rehive; the ledger payout is still "+w.ledger.last.Status)
+			}
+			return
+		}
+	}
+	if w.ledger.last.Status != LedgerComplete {
+		w.attention(ctx, "ledger_"+w.ledger.last.Status+"_after_complete", "Complete on Rehive but the ledger "+w.ledger.last.Status+" the payout")
+		return
+	}
+	w.setStatus(ctx, TxStatusComplete, "Complete on Rehive and on the ledger")
 }
 
 // confirmAndApprove waits for the ledger transaction to be final and gives
@@ -318,10 +397,12 @@ func (w *rehiveTx) confirmAndApprove(ctx workflow.Context) {
 // from here on, failing on Rehive would pay twice.
 func (w *rehiveTx) approveAfterLedger(ctx workflow.Context) {
 	switch ok, err := w.approve(ctx); {
+	case errors.Is(err, errApprovalStalled):
+		w.attention(ctx, "approval_not_applied", "the ledger completed; Rehive has not applied the approval in time")
 	case err != nil:
 		w.attention(ctx, "approve_failed", "the ledger completed but the approval failed: "+errDetail(err))
 	case !ok:
-		w.attention(ctx, "declined_after_ledger", "the ledger completed but the transition was declined on Rehive")
+		w.attention(ctx, "declined_after_ledger", "the ledger completed but the transaction was declined or failed on Rehive")
 	default:
 		w.setStatus(ctx, TxStatusComplete, "ledger complete; transition approved")
 	}
@@ -466,6 +547,11 @@ func (w *rehiveTx) settled(ctx workflow.Context, rehiveStatus string) {
 	if w.state.Flow == "" && w.info != nil {
 		w.state.Flow = baseFlow(*w.info)
 	}
+	if rehiveStatus == RehiveTxComplete && w.mirrorsLedger() &&
+		workflow.GetVersion(ctx, versionCompleteMirrored, workflow.DefaultVersion, 1) != workflow.DefaultVersion {
+		w.completeMirrored(ctx)
+		return
+	}
 	if rehiveStatus == RehiveTxComplete {
 		// Completed on Rehive while the ledger still holds the pending
 		// transaction of Initiating->Pending: complete it there too, or the
@@ -489,6 +575,62 @@ func (w *rehiveTx) settled(ctx workflow.Context, rehiveStatus string) {
 		return
 	}
 	w.failed(ctx, "failed_on_rehive", "Failed on Rehive")
+}
+
+// mirrorsLedger reports whether the transaction's flow pays out on the
+// ledger (a withdrawal, or a debit held by Initiating->Pending).
+func (w *rehiveTx) mirrorsLedger() bool {
+	switch w.state.Flow {
+	case FlowWithdrawal, FlowInitiatingToPending, FlowPendingToComplete:
+		return true
+	}
+	return false
+}
+
+// completeMirrored makes a debit Complete on Rehive complete on the ledger
+// too: a held payout is released, a missing one created (idempotently, by
+// its derived id) to the destination the metadata names, and either is
+// followed until the ledger is final. Unusable metadata cannot fail a
+// Complete transaction: it needs an operator, never a silent close.
+func (w *rehiveTx) completeMirrored(ctx workflow.Context) {
+	if w.state.LedgerTxID != "" {
+		w.releaseAndFollow(ctx, "Complete on Rehive")
+		return
+	}
+	if w.info == nil {
+		w.attention(ctx, "complete_without_payout", "Complete on Rehive and payflow has not read the transaction")
+		return
+	}
+	dest, account, problem := parseWithdrawalMetadata(w.info.Metadata)
+	if problem == "" && account != "" {
+		var link AccountLinkResult
+		if err := workflow.ExecuteActivity(forever(ctx), ActLookupAccountLink, AccountLinkQuery{LedgerAccount: account, Currency: w.info.Currency}).Get(ctx, &link); err != nil {
+			w.attention(ctx, "account_link_lookup_failed", errDetail(err))
+			return
+		}
+		if !link.Found || link.RehiveAccount != w.info.Account {
+			problem = fmt.Sprintf("ledger account %q is not linked to this account", account)
+		}
+		dest = account
+	}
+	if problem != "" {
+		w.attention(ctx, "complete_without_payout", "Complete on Rehive before its ledger payout, and "+problem)
+		return
+	}
+	id := LedgerTxIDFor(w.in.TxID)
+	var res LedgerTxResult
+	err := workflow.ExecuteActivity(forever(ctx), ActCreateLedgerTx, CreateLedgerTxInput{
+		LedgerTxID: id, RehiveTxID: w.in.TxID, Kind: LedgerKindWithdrawal, RehiveAccount: w.info.Account,
+		Amount: w.info.Amount, Currency: w.info.Currency, Destination: dest, Status: LedgerComplete,
+	}).Get(ctx, &res)
+	if err != nil {
+		w.attention(ctx, "ledger_create_failed", "Complete on Rehive but the ledger payout was not created: "+errDetail(err))
+		return
+	}
+	w.state.Destination = dest
+	w.linkLedger(ctx, id, "withdrawal to "+dest+": Complete on Rehive")
+	w.ledger.apply(ctx, res, "created")
+	w.followLedgerAfterComplete(ctx)
 }
 
 // cancelLedger cancels the ledger transaction, if there is one still live,
@@ -559,13 +701,65 @@ func (w *rehiveTx) approve(ctx workflow.Context) (ok bool, err error) {
 		w.note(ctx, "transition_"+res.Status, tr.ID+" was "+res.Status+" by someone else")
 		return false, nil
 	default:
-		// Still queued or pending on Rehive's side: our approval stands, and
-		// the transaction's next status change arrives as an event.
+		// Still queued or pending on Rehive's side: our approval stands,
+		// but the transaction has not moved, and Rehive can still fail it.
 		w.note(ctx, "transition_"+res.Status, tr.ID+" is still "+res.Status+" after our approval")
+		if workflow.GetVersion(ctx, versionAwaitApproval, workflow.DefaultVersion, 1) != workflow.DefaultVersion {
+			status, err := w.awaitApplied(ctx, tr.ToStatus)
+			if err != nil {
+				return false, err
+			}
+			if status != tr.ToStatus {
+				w.state.RehiveStatus = status
+				w.note(ctx, "approval_overridden", fmt.Sprintf("%s approved, but Rehive moved the transaction to %s", tr.ID, status))
+				return false, nil
+			}
+		}
 	}
 	w.state.RehiveStatus = tr.ToStatus
 	w.note(ctx, "approved", fmt.Sprintf("%s %s->%s", tr.ID, tr.FromStatus, tr.ToStatus))
 	return true, nil
+}
+
+// errApprovalStalled: the stall timer fired while an approval waited to
+// be applied.
+var errApprovalStalled = errors.New("the approval was not applied before the stall timer")
+
+// approvalPollInterval is how often a run waiting for a queued approval
+// reads the transaction, in case its webhook was lost.
+const approvalPollInterval = 5 * time.Second
+
+// awaitApplied waits until Rehive shows the transaction in to or final
+// (webhook or poll) and returns that status. Events that arrive meanwhile
+// are kept for the main loop.
+func (w *rehiveTx) awaitApplied(ctx workflow.Context, to string) (string, error) {
+	for {
+		info, err := w.lookup(ctx, "")
+		switch {
+		case ctx.Err() != nil:
+			return "", ctx.Err()
+		case err != nil:
+			w.note(ctx, "lookup_failed", errDetail(err))
+		case info.Status == to || isRehiveFinal(info.Status):
+			w.note(ctx, "approval_applied", "Rehive has the transaction "+info.Status)
+			return info.Status, nil
+		}
+		if w.stall.IsReady() {
+			return "", errApprovalStalled
+		}
+		timerCtx, cancel := workflow.WithCancel(ctx)
+		sel := workflow.NewSelector(ctx)
+		sel.AddReceive(w.events, func(c workflow.ReceiveChannel, _ bool) {
+			var ev RehiveEvent
+			c.Receive(ctx, &ev)
+			w.backlog = append(w.backlog, ev)
+		})
+		sel.AddFuture(workflow.NewTimer(timerCtx, approvalPollInterval), func(workflow.Future) {})
+		sel.AddFuture(w.stall, func(workflow.Future) {})
+		sel.AddReceive(ctx.Done(), func(workflow.ReceiveChannel, bool) {})
+		sel.Select(ctx)
+		cancel()
+	}
 }
 
 // verdict approves or declines the open transition, once.
@@ -679,6 +873,12 @@ func baseFlow(info RehiveTxInfo) string {
 		return FlowWithdrawal
 	}
 	return FlowUnsupported
+}
+
+// ParseWithdrawalMetadata is parseWithdrawalMetadata for the reconciliation,
+// which creates a payout the workflow never made.
+func ParseWithdrawalMetadata(meta map[string]any) (destination, ledgerAccount, problem string) {
+	return parseWithdrawalMetadata(meta)
 }
 
 // maxInstructionLen bounds a destination or ledger account id.

@@ -49,6 +49,9 @@ type cmFakes struct {
 	messages    []RehiveMessageInput
 	credits     []RehiveCreditInput
 	creditErr   error
+	// queued makes an approval answer queued without moving the
+	// transaction, as Rehive may; the test moves it later.
+	queued bool
 
 	// The ledger.
 	ledger       map[string]*LedgerTxResult
@@ -154,6 +157,10 @@ func newCMHarness(t *testing.T) *cmHarness {
 				f.declines = append(f.declines, in)
 			}
 			if tr.open() {
+				if approve && f.queued {
+					tr.Status = TransitionQueued
+					return TransitionResult{Status: tr.Status}, nil
+				}
 				if approve {
 					tr.Status, f.tx.Status = TransitionApproved, tr.ToStatus
 				} else {
@@ -268,6 +275,16 @@ func (h *cmHarness) transition(id, from, to string) {
 }
 
 func (h *cmHarness) at(d time.Duration, fn func()) { h.env.RegisterDelayedCallback(fn, d) }
+
+// rehiveMovesAt sets the transaction's status on the fake Rehive at d, with
+// no webhook (lost).
+func (h *cmHarness) rehiveMovesAt(d time.Duration, status string) {
+	h.at(d, func() {
+		h.f.mu.Lock()
+		h.f.tx.Status = status
+		h.f.mu.Unlock()
+	})
+}
 
 func (h *cmHarness) rehiveEventAt(d time.Duration, ev RehiveEvent) {
 	h.at(d, func() { h.env.SignalWorkflow(SignalRehiveEvent, ev) })

@@ -388,10 +388,16 @@ func TestRehiveTxStallReadsRehiveFirst(t *testing.T) {
 		h.f.tx.Status = RehiveTxComplete
 		h.f.mu.Unlock()
 	})
+	// Complete on Rehive before any ledger payout: the payout is created
+	// (versionCompleteMirrored) and followed until the ledger completes it.
+	h.ledgerMovesAt(cmStall+time.Minute, cmLedgerID, LedgerComplete, 1, "lev_1")
 	st := h.runTx(updateEvent("evt_1"))
 
 	require.Equal(t, TxStatusComplete, st.Status)
 	require.Equal(t, RehiveTxComplete, st.RehiveStatus)
+	require.Equal(t, cmLedgerID, st.LedgerTxID)
+	require.Len(t, h.f.creates, 1)
+	require.Equal(t, LedgerComplete, h.f.creates[0].Status)
 	h.requireCalls(map[string]int{ActLookupRehiveTx: 2, ActSetRehiveTxStatus: 0, ActAddRehiveMessage: 0})
 }
 
