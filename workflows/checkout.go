@@ -21,6 +21,14 @@ var (
 // can still refund it.
 func Checkout(ctx workflow.Context, in CheckoutInput) (CheckoutState, error) {
 	w := &checkout{in: in}
+	root := ctx
+	if workflow.GetVersion(ctx, versionOperatorCancel, workflow.DefaultVersion, 1) == 1 {
+		// An operator's Cancel (Web UI, CLI) cancels root; the run goes on in
+		// a context it does not cancel and settles the order as the API's
+		// cancel does: nothing is left reserved, authorised or unrefunded.
+		w.root = root
+		ctx, _ = workflow.NewDisconnectedContext(ctx)
+	}
 	if err := w.setup(ctx); err != nil {
 		return w.state, err
 	}
@@ -29,6 +37,10 @@ func Checkout(ctx workflow.Context, in CheckoutInput) (CheckoutState, error) {
 		w.watchLatePayments(ctx)
 	}
 	w.drain(ctx)
+	if err == nil && w.operatorCancelled() {
+		// Settled; the run closes as Canceled, as the operator asked.
+		return w.state, workflow.ErrCanceled
+	}
 	return w.state, err
 }
 
@@ -37,7 +49,11 @@ type checkout struct {
 	state CheckoutState
 
 	payments workflow.ReceiveChannel
-	cancels  workflow.ReceiveChannel
+	// cancels is the legacy cancel signal; nil in runs that do not listen.
+	cancels workflow.ReceiveChannel
+	// root is the workflow's own context when operator cancels are settled
+	// (versionOperatorCancel): its Done channel is the operator's Cancel.
+	root workflow.Context
 	// updateCancels wakes the main loop when the cancel update arrives.
 	updateCancels workflow.Channel
 
@@ -46,6 +62,12 @@ type checkout struct {
 	// Rehive transactions seen, by id, with their last verdict.
 	rehiveSeen map[string]RehivePaymentResult
 	rehivePaid RehivePaymentResult
+	// unreversed are wallet payments to send back whose reversal failed
+	// while the order waited for payment (versionStrayRetry).
+	unreversed []RehivePaymentResult
+	// attention is set when a void could not be confirmed: the caller ends
+	// the order needs_attention instead of its usual status.
+	attention string
 }
 
 // Defaults for inputs that leave the timeouts unset: a zero timer would fire
@@ -86,7 +108,9 @@ func (w *checkout) setup(ctx workflow.Context) error {
 	}
 	w.rehiveSeen = map[string]RehivePaymentResult{}
 	w.payments = workflow.GetSignalChannel(ctx, SignalPaymentEvent)
-	w.cancels = workflow.GetSignalChannel(ctx, SignalCancel)
+	if w.root == nil {
+		w.cancels = workflow.GetSignalChannel(ctx, SignalCancel)
+	}
 	w.updateCancels = workflow.NewBufferedChannel(ctx, 1)
 	if err := workflow.SetQueryHandler(ctx, QueryState, func() (CheckoutState, error) { return w.state, nil }); err != nil {
 		return err
@@ -175,7 +199,16 @@ func (w *checkout) payByCard(ctx workflow.Context) (bool, error) {
 		if isType(err, ErrTypeRejected) {
 			return false, w.fail(ctx, ReasonPaymentRejected, errDetail(err), true)
 		}
-		return false, w.fail(ctx, ReasonPaymentError, errDetail(err), true)
+		if workflow.GetVersion(ctx, versionChargeLookup, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+			return false, w.fail(ctx, ReasonPaymentError, errDetail(err), true)
+		}
+		// The charge may have gone through with its answer lost: find it
+		// rather than fail an order whose payment exists.
+		found, ok := w.findCharge(ctx, err)
+		if !ok {
+			return false, w.fail(ctx, ReasonPaymentError, "no payment found for the order after: "+errDetail(err), true)
+		}
+		res = found
 	}
 	w.state.Payment.ProviderPaymentID = res.PaymentID
 	w.state.Payment.Status = res.Status
@@ -185,10 +218,78 @@ func (w *checkout) payByCard(ctx workflow.Context) (bool, error) {
 	case res.RequiresAction:
 		w.state.Payment.RedirectURL = res.RedirectURL
 		w.setStatus(ctx, StatusRequiresAction, "3-D Secure: "+res.RedirectURL)
+	case isCaptured(res.Status) && w.capturedOnly(ctx):
+		w.note(ctx, "charged", fmt.Sprintf("payment %s %s", res.PaymentID, res.Status))
+		return true, nil
 	default:
 		w.setStatus(ctx, StatusAwaitingPayment, fmt.Sprintf("payment %s %s", res.PaymentID, res.Status))
 	}
 	return w.await(ctx, w.onCardEvent, w.cardTimeout)
+}
+
+// Bounds of the lookup of a charge whose answer was lost. A card token lives
+// 15 minutes, so a payment that does not show by reference within
+// chargeLookupWindow was never made and can no longer be.
+const (
+	chargeLookupWindow = 20 * time.Minute
+	chargeLookupFirst  = 5 * time.Second
+	chargeLookupMax    = 2 * time.Minute
+)
+
+// findCharge looks the order's payment up by reference (GET
+// /payments?reference=) with backoff, each attempt on the timeline. It
+// reports false only when no payment showed within chargeLookupWindow.
+func (w *checkout) findCharge(ctx workflow.Context, cause error) (ChargeResult, bool) {
+	w.state.Payment.Status = "unknown"
+	w.note(ctx, "charge_unknown", errDetail(cause)+"; looking the payment up by reference")
+	w.save(ctx)
+	deadline := workflow.Now(ctx).Add(chargeLookupWindow)
+	for attempt := 0; ; attempt++ {
+		var found FindCardPaymentResult
+		err := workflow.ExecuteActivity(short(ctx), ActFindCardPayment, FindCardPaymentInput{OrderID: w.in.OrderID}).Get(ctx, &found)
+		switch {
+		case err != nil:
+			w.note(ctx, "charge_lookup", "lookup failed: "+errDetail(err))
+		case found.Found:
+			detail := fmt.Sprintf("payment %s %s", found.Charge.PaymentID, found.Charge.Status)
+			if found.Count > 1 {
+				detail += fmt.Sprintf(" (%d payments carry the reference)", found.Count)
+			}
+			w.note(ctx, "charge_found", detail)
+			return found.Charge, true
+		default:
+			w.note(ctx, "charge_lookup", "no payment with this reference yet")
+		}
+		if !workflow.Now(ctx).Before(deadline) {
+			return ChargeResult{}, false
+		}
+		if err := workflow.Sleep(ctx, backoff(attempt, chargeLookupFirst, chargeLookupMax)); err != nil {
+			return ChargeResult{}, false
+		}
+	}
+}
+
+// capturedOnly reports whether this run counts only a capture as payment
+// (versionCardCaptured); older runs took payment_approved as paid.
+func (w *checkout) capturedOnly(ctx workflow.Context) bool {
+	return workflow.GetVersion(ctx, versionCardCaptured, workflow.DefaultVersion, 1) == 1
+}
+
+func isCaptured(status string) bool {
+	switch status {
+	case "Captured", "Partially Captured", "Paid":
+		return true
+	}
+	return false
+}
+
+// backoff is first doubled attempt times, at most max.
+func backoff(attempt int, first, max time.Duration) time.Duration {
+	d := first
+	for i := 0; i < attempt && d < max; i++ {
+		d *= 2
+	}
+	return min(d, max)
 }
 
 // payByRehive waits for the Rehive webhook of a transaction paying this order.
@@ -244,15 +345,50 @@ func (w *checkout) onCardEvent(ctx workflow.Context, ev PaymentEvent) outcome {
 	}
 	w.note(ctx, "webhook", fmt.Sprintf("%s %s", ev.Type, ev.EventID))
 	switch ev.Type {
-	case "payment_captured", "payment_approved", "payment_paid":
-		w.state.Payment.Status = map[string]string{"payment_captured": "Captured", "payment_approved": "Authorized", "payment_paid": "Paid"}[ev.Type]
+	case "payment_approved":
+		if w.capturedOnly(ctx) {
+			// An authorisation: the capture (or its decline) follows.
+			w.state.Payment.Status = "Authorized"
+			w.save(ctx)
+			return keepWaiting
+		}
+		w.state.Payment.Status = "Authorized"
 		return gotPaid
-	case "payment_declined", "payment_capture_declined", "payment_expired", "payment_canceled", "payment_voided":
+	case "payment_captured", "payment_paid":
+		w.state.Payment.Status = map[string]string{"payment_captured": "Captured", "payment_paid": "Paid"}[ev.Type]
+		return gotPaid
+	case "payment_capture_declined":
+		if w.capturedOnly(ctx) {
+			return w.onCaptureDeclined(ctx, ev)
+		}
+		fallthrough
+	case "payment_declined", "payment_expired", "payment_canceled", "payment_voided":
 		w.state.Payment.Status = "Declined"
 		_ = w.fail(ctx, ReasonPaymentDeclined, fmt.Sprintf("%s %s %s", ev.Type, ev.ResponseCode, ev.ResponseSummary), true)
 		return gotFailed
 	}
 	return keepWaiting
+}
+
+// onCaptureDeclined handles a declined capture before fulfilment: the
+// provider is asked (events can be reordered: a capture that went through
+// after all pays the order), what is left of the authorisation is voided and
+// the order fails capture_declined.
+func (w *checkout) onCaptureDeclined(ctx workflow.Context, ev PaymentEvent) outcome {
+	st, captured, err := w.undoCard(ctx)
+	if err != nil {
+		return keepWaiting
+	}
+	if captured {
+		w.note(ctx, "capture_check", "provider reports "+st+" after "+ev.Type)
+		return gotPaid
+	}
+	if w.attention != "" {
+		_ = w.needsAttention(ctx, w.attention, "capture declined, and the authorisation could not be voided")
+		return gotFailed
+	}
+	_ = w.fail(ctx, ReasonCaptureDeclined, fmt.Sprintf("%s %s %s; payment %s", ev.Type, ev.ResponseCode, ev.ResponseSummary, st), true)
+	return gotFailed
 }
 
 // cardTimeout asks Checkout.com for the truth before giving up: a payment
@@ -265,6 +401,9 @@ func (w *checkout) cardTimeout(ctx workflow.Context) (bool, error) {
 	if captured {
 		w.note(ctx, "timeout_check", "provider reports "+st)
 		return true, nil
+	}
+	if w.attention != "" {
+		return false, w.needsAttention(ctx, w.attention, "no capture within "+w.in.PaymentTimeout.String()+", and the authorisation could not be voided")
 	}
 	switch st {
 	case "Declined", "Canceled", "Expired":
@@ -309,7 +448,10 @@ func (w *checkout) judgeRehive(ctx workflow.Context, res RehivePaymentResult) ou
 		w.state.FailureReason = res.Reason
 		w.note(ctx, "payment_mismatch", fmt.Sprintf("%s: %s", res.TxID, res.Reason))
 		if res.Refundable {
-			w.reverse(ctx, res)
+			if !w.reverse(ctx, res) && w.strayRetry(ctx) {
+				// Tried again, with backoff, once the wait for payment is over.
+				w.unreversed = append(w.unreversed, res)
+			}
 		} else {
 			w.save(ctx)
 		}
@@ -319,29 +461,24 @@ func (w *checkout) judgeRehive(ctx workflow.Context, res RehivePaymentResult) ou
 	return keepWaiting
 }
 
-// rehiveTimeout re-checks every transaction still pending before expiring.
+// rehiveTimeout re-checks every transaction still pending before expiring,
+// and, first, looks for transfers it never heard of: the merchant's recent
+// credits carrying this order's id.
 func (w *checkout) rehiveTimeout(ctx workflow.Context) (bool, error) {
+	if workflow.GetVersion(ctx, versionRehiveFind, workflow.DefaultVersion, 1) == 1 {
+		w.findRehivePayments(ctx)
+	}
 	for _, id := range sortedKeys(w.rehiveSeen) {
 		if w.rehiveSeen[id].Outcome != RehivePending {
 			continue
 		}
-		// A transaction that may be Complete is never expired unverified:
-		// Rehive is asked until it answers (or says it does not exist).
-		for attempt := 0; ; attempt++ {
-			res, err := w.verifyRehive(ctx, id)
-			if err == nil {
-				if w.judgeRehive(ctx, res) == gotPaid {
-					return true, nil
-				}
-				break
-			}
-			if isType(err, ErrTypeNotFound) {
-				break
-			}
-			w.note(ctx, "verify_failed", errDetail(err))
-			if err := workflow.Sleep(ctx, min(10*time.Second<<min(attempt, 5), 5*time.Minute)); err != nil {
-				return false, err
-			}
+		// A transaction that may be Complete is never expired unverified.
+		res, ok, err := w.verifyUntilAnswered(ctx, id)
+		if err != nil {
+			return false, err
+		}
+		if ok && w.judgeRehive(ctx, res) == gotPaid {
+			return true, nil
 		}
 	}
 	reason := "no Rehive payment within " + w.in.PaymentTimeout.String()
@@ -349,6 +486,53 @@ func (w *checkout) rehiveTimeout(ctx workflow.Context) (bool, error) {
 		reason = w.state.FailureReason
 	}
 	return false, w.expire(ctx, reason)
+}
+
+// findRehivePayments lists the merchant account's credits since the order
+// started and marks each one for this order that was not judged yet as
+// pending, so the timeout verifies it. A failing listing is retried until it
+// answers: a transfer that may pay the order is never expired unseen.
+func (w *checkout) findRehivePayments(ctx workflow.Context) {
+	since := workflow.GetInfo(ctx).WorkflowStartTime.Add(-time.Minute) // clock skew
+	for attempt := 0; ; attempt++ {
+		var found FindRehivePaymentsResult
+		err := workflow.ExecuteActivity(short(ctx), ActFindRehivePayments, FindRehivePaymentsInput{OrderID: w.in.OrderID, Since: since}).Get(ctx, &found)
+		if err == nil {
+			var fresh []string
+			for _, id := range found.TxIDs {
+				if _, seen := w.rehiveSeen[id]; !seen {
+					w.rehiveSeen[id] = RehivePaymentResult{Outcome: RehivePending, TxID: id}
+					fresh = append(fresh, id)
+				}
+			}
+			if len(fresh) > 0 {
+				w.note(ctx, "payment_found", fmt.Sprintf("Rehive credits for the order not heard of: %v", fresh))
+			}
+			return
+		}
+		w.note(ctx, "lookup_failed", errDetail(err))
+		if err := workflow.Sleep(ctx, backoff(attempt, 10*time.Second, 5*time.Minute)); err != nil {
+			return
+		}
+	}
+}
+
+// verifyUntilAnswered asks Rehive about a transaction until it answers; ok
+// is false when Rehive does not know the transaction.
+func (w *checkout) verifyUntilAnswered(ctx workflow.Context, txID string) (res RehivePaymentResult, ok bool, err error) {
+	for attempt := 0; ; attempt++ {
+		res, err := w.verifyRehive(ctx, txID)
+		if err == nil {
+			return res, true, nil
+		}
+		if isType(err, ErrTypeNotFound) {
+			return res, false, nil
+		}
+		w.note(ctx, "verify_failed", errDetail(err))
+		if err := workflow.Sleep(ctx, min(10*time.Second<<min(attempt, 5), 5*time.Minute)); err != nil {
+			return res, false, err
+		}
+	}
 }
 
 func (w *checkout) verifyRehive(ctx workflow.Context, txID string) (RehivePaymentResult, error) {
@@ -371,6 +555,9 @@ func (w *checkout) cancelBeforePayment(ctx workflow.Context) error {
 		if captured {
 			return w.refund(ctx, "cancel requested after capture")
 		}
+		if w.attention != "" {
+			return w.needsAttention(ctx, w.attention, "cancel requested; the authorisation could not be voided")
+		}
 	}
 	w.release(ctx)
 	w.state.FailureReason = ReasonCancelled
@@ -380,23 +567,30 @@ func (w *checkout) cancelBeforePayment(ctx workflow.Context) error {
 
 // refundWindow keeps a fulfilled order open for a cancel that refunds it.
 func (w *checkout) refundWindow(ctx workflow.Context) error {
+	w.reverseLeftovers(ctx)
 	w.pollCancel()
+	closed := false
 	if !w.cancelRequested {
 		timer := workflow.NewTimer(ctx, w.in.RefundWindow)
-		for over := false; !over && !w.cancelRequested; {
+		for over := false; !over && !closed && !w.cancelRequested; {
 			sel := workflow.NewSelector(ctx)
 			w.onCancel(ctx, sel)
 			// A second wallet payment for a fulfilled order is reversed.
 			sel.AddReceive(w.payments, func(c workflow.ReceiveChannel, _ bool) {
 				var ev PaymentEvent
 				c.Receive(ctx, &ev)
+				if ev.Provider == "checkoutcom" && w.in.Method == MethodCard &&
+					workflow.GetVersion(ctx, versionCardAfterFulfilment, workflow.DefaultVersion, 1) == 1 {
+					closed = w.onCardAfterFulfilment(ctx, ev)
+					return
+				}
 				w.onStrayPayment(ctx, ev)
 			})
 			sel.AddFuture(timer, func(workflow.Future) { over = true })
 			sel.Select(ctx)
 		}
 	}
-	if !w.cancelRequested {
+	if closed || !w.cancelRequested {
 		return nil
 	}
 	defer func() { w.cancelHandled = true }()
@@ -404,6 +598,44 @@ func (w *checkout) refundWindow(ctx workflow.Context) error {
 		w.note(ctx, "restock_failed", errDetail(err))
 	}
 	return w.refund(ctx, "cancel requested after fulfilment")
+}
+
+// onCardAfterFulfilment acts on a card event for a fulfilled order and
+// reports whether it closed the order. A fulfilled order is never left
+// unpaid: a capture declined after an older run fulfilled on the
+// authorisation voids what is left, puts the goods back and fails the order.
+func (w *checkout) onCardAfterFulfilment(ctx workflow.Context, ev PaymentEvent) bool {
+	if ev.PaymentID != w.state.Payment.ProviderPaymentID {
+		w.note(ctx, "event_ignored", fmt.Sprintf("%s %s for another payment %s", ev.Provider, ev.Type, ev.PaymentID))
+		return false
+	}
+	w.note(ctx, "webhook", fmt.Sprintf("%s %s after %s", ev.Type, ev.EventID, w.state.Status))
+	switch ev.Type {
+	case "payment_captured", "payment_paid":
+		w.state.Payment.Status = map[string]string{"payment_captured": "Captured", "payment_paid": "Paid"}[ev.Type]
+		w.save(ctx)
+	case "payment_capture_declined":
+		st, captured, err := w.undoCard(ctx)
+		if err != nil {
+			return false
+		}
+		if captured {
+			w.note(ctx, "capture_check", "provider reports "+st+" after "+ev.Type)
+			w.save(ctx)
+			return false
+		}
+		if err := workflow.ExecuteActivity(forever(ctx), ActRestockOrder, w.in.OrderID).Get(ctx, nil); err != nil {
+			w.note(ctx, "restock_failed", errDetail(err))
+		}
+		detail := fmt.Sprintf("capture declined after fulfilment (%s %s); payment %s, goods restocked", ev.ResponseCode, ev.ResponseSummary, st)
+		if w.attention != "" {
+			_ = w.needsAttention(ctx, w.attention, detail+"; the authorisation could not be voided")
+			return true
+		}
+		_ = w.fail(ctx, ReasonCaptureDeclined, detail, false)
+		return true
+	}
+	return false
 }
 
 // watchLatePayments keeps an order that closed unpaid (expired, cancelled,
@@ -416,9 +648,18 @@ func (w *checkout) watchLatePayments(ctx workflow.Context) {
 	if !unpaid || workflow.GetVersion(ctx, versionLatePayments, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
 		return
 	}
+	w.reverseLeftovers(ctx)
 	timer := workflow.NewTimer(ctx, w.in.LateWindow)
 	for done := false; !done; {
 		sel := workflow.NewSelector(ctx)
+		if w.root != nil {
+			// An operator's Cancel of a closed order ends the wait; a payment
+			// still arriving is the reconciliation's.
+			sel.AddReceive(w.root.Done(), func(workflow.ReceiveChannel, bool) {
+				w.note(ctx, "operator_cancel", "late window ended early")
+				done = true
+			})
+		}
 		sel.AddReceive(w.payments, func(c workflow.ReceiveChannel, _ bool) {
 			var ev PaymentEvent
 			c.Receive(ctx, &ev)
@@ -464,24 +705,104 @@ func (w *checkout) onStrayPayment(ctx workflow.Context, ev PaymentEvent) bool {
 	if prev, seen := w.rehiveSeen[ev.PaymentID]; seen && prev.Outcome != RehivePending {
 		return false // judged (and reversed if it had to be) already
 	}
-	res, err := w.verifyRehive(ctx, ev.PaymentID)
-	if err != nil {
-		w.note(ctx, "verify_failed", errDetail(err))
-		return false
+	persist := w.strayRetry(ctx)
+	var res RehivePaymentResult
+	if persist {
+		var ok bool
+		if res, ok, _ = w.verifyUntilAnswered(ctx, ev.PaymentID); !ok {
+			return false // Rehive does not know it: nothing to send back
+		}
+	} else {
+		var err error
+		if res, err = w.verifyRehive(ctx, ev.PaymentID); err != nil {
+			w.note(ctx, "verify_failed", errDetail(err))
+			return false
+		}
 	}
 	w.rehiveSeen[res.TxID] = res
+	if res.Outcome == RehivePending && persist {
+		// Not final yet: it may still complete, and must then go back.
+		w.unreversed = append(w.unreversed, res)
+		w.note(ctx, "payment_pending", res.TxID+": checked again before the order closes")
+		return false
+	}
 	if res.Outcome != RehivePaid && !res.Refundable {
 		return false
 	}
+	if persist {
+		return w.reverseUntilSettled(ctx, res)
+	}
 	return w.reverse(ctx, res)
+}
+
+// strayRetry reports whether this run retries stray wallet payments until
+// they are settled (versionStrayRetry).
+func (w *checkout) strayRetry(ctx workflow.Context) bool {
+	return workflow.GetVersion(ctx, versionStrayRetry, workflow.DefaultVersion, 1) == 1
+}
+
+// Bounds of the retries of a wallet reversal Rehive refused: each attempt has
+// its own idempotency key (Rehive replays a refusal for a reused one).
+const (
+	reversalAttempts = 10
+	reversalFirst    = 30 * time.Second
+	reversalMax      = time.Hour
+)
+
+// reverseLeftovers settles the wallet payments left unreversed or pending
+// while the order waited for payment.
+func (w *checkout) reverseLeftovers(ctx workflow.Context) {
+	left := w.unreversed
+	w.unreversed = nil
+	for _, res := range left {
+		if res.Outcome == RehivePending {
+			v, ok, _ := w.verifyUntilAnswered(ctx, res.TxID)
+			if !ok {
+				continue
+			}
+			w.rehiveSeen[v.TxID] = v
+			if v.Outcome == RehivePending {
+				w.unreversed = append(w.unreversed, v) // still not final: the next window looks again
+				continue
+			}
+			if v.Outcome != RehivePaid && !v.Refundable {
+				continue
+			}
+			res = v
+		}
+		w.reverseUntilSettled(ctx, res)
+	}
+}
+
+// reverseUntilSettled retries a reversal with backoff; a payment that could
+// not be sent back after reversalAttempts stays on the timeline for an
+// operator and the reconciliation.
+func (w *checkout) reverseUntilSettled(ctx workflow.Context, res RehivePaymentResult) bool {
+	for attempt := 1; attempt <= reversalAttempts; attempt++ {
+		if attempt > 1 {
+			if err := workflow.Sleep(ctx, backoff(attempt-2, reversalFirst, reversalMax)); err != nil {
+				return false
+			}
+		}
+		if w.reverseAttempt(ctx, res, attempt) {
+			return true
+		}
+	}
+	w.note(ctx, "reversal_abandoned", fmt.Sprintf("%s: not sent back after %d attempts; needs an operator", res.TxID, reversalAttempts))
+	w.save(ctx)
+	return false
 }
 
 // reverse sends a wallet payment back to its payer without touching the
 // order's own status.
 func (w *checkout) reverse(ctx workflow.Context, res RehivePaymentResult) bool {
+	return w.reverseAttempt(ctx, res, 0)
+}
+
+func (w *checkout) reverseAttempt(ctx workflow.Context, res RehivePaymentResult, attempt int) bool {
 	var out RefundResult
 	err := workflow.ExecuteActivity(forever(ctx), ActRefundRehive, RehiveRefundInput{
-		OrderID: w.in.OrderID, TxID: res.TxID, PayerAccount: res.PayerAccount, PayerEmail: res.PayerEmail,
+		OrderID: w.in.OrderID, TxID: res.TxID, PayerAccount: res.PayerAccount, PayerEmail: res.PayerEmail, Attempt: attempt,
 	}).Get(ctx, &out)
 	if err != nil {
 		w.note(ctx, "reversal_failed", res.TxID+": "+errDetail(err))
@@ -493,7 +814,8 @@ func (w *checkout) reverse(ctx workflow.Context, res RehivePaymentResult) bool {
 }
 
 // refund returns a captured payment and ends the order refunded. Refunds
-// retry until they succeed: a paid order must never be left unrefunded.
+// retry until they succeed: a paid order must never be left unrefunded. A
+// card refund counts only once Checkout.com confirms it.
 func (w *checkout) refund(ctx workflow.Context, why string) error {
 	defer func() { w.cancelHandled = true }()
 	w.note(ctx, "refund", why)
@@ -506,9 +828,15 @@ func (w *checkout) refund(ctx workflow.Context, why string) error {
 			return uerr
 		}
 		if !captured {
+			if w.confirmedActions(ctx) {
+				return w.afterVoid(ctx, why, st)
+			}
 			w.release(ctx)
 			w.finish(ctx, StatusRefunded, why+"; payment "+st+" before capture")
 			return nil
+		}
+		if w.confirmedActions(ctx) {
+			return w.refundCardConfirmed(ctx, why)
 		}
 		err = workflow.ExecuteActivity(forever(ctx), ActRefundCard, CardPaymentInput{
 			OrderID: w.in.OrderID, PaymentID: w.state.Payment.ProviderPaymentID, Amount: w.state.Amount,
@@ -531,6 +859,145 @@ func (w *checkout) refund(ctx workflow.Context, why string) error {
 	w.release(ctx)
 	w.finish(ctx, StatusRefunded, why)
 	return nil
+}
+
+// afterVoid closes an order whose card payment was never captured: no money
+// was taken, so nothing is refunded. A fulfilled order (an older run
+// fulfilled on the authorisation) is cancelled; an order that was already
+// closed unpaid keeps its status.
+func (w *checkout) afterVoid(ctx workflow.Context, why, st string) error {
+	w.release(ctx)
+	if w.attention != "" {
+		return w.needsAttention(ctx, w.attention, why+"; the authorisation could not be voided")
+	}
+	if !IsTerminal(w.state.Status) || w.state.Status == StatusFulfilled {
+		w.state.FailureReason = ReasonCancelled
+		w.finish(ctx, StatusCancelled, why+"; payment "+st+" before capture, nothing was taken")
+		return nil
+	}
+	w.note(ctx, "settled", why+"; payment "+st+" before capture")
+	w.save(ctx)
+	return nil
+}
+
+// Bounds of the retries of a void or refund that Checkout.com declines, and
+// of the wait for an accepted one's outcome.
+const (
+	actionAttempts      = 3
+	actionRetryFirst    = 30 * time.Second
+	actionRetryMax      = 10 * time.Minute
+	actionConfirmWindow = 30 * time.Minute
+	actionPollFirst     = time.Second
+	actionPollMax       = time.Minute
+)
+
+// confirmedActions reports whether this run waits for Checkout.com to
+// confirm voids and refunds (versionConfirmedActions).
+func (w *checkout) confirmedActions(ctx workflow.Context) bool {
+	return workflow.GetVersion(ctx, versionConfirmedActions, workflow.DefaultVersion, 1) == 1
+}
+
+// refundCardConfirmed refunds the captured payment and ends the order
+// refunded once Checkout.com confirms it. A declined refund is tried again
+// with a new idempotency key, actionAttempts times in all; then, or when an
+// accepted refund's outcome never shows, the order needs attention. It never
+// reads refunded before the refund is done.
+func (w *checkout) refundCardConfirmed(ctx workflow.Context, why string) error {
+	pid := w.state.Payment.ProviderPaymentID
+	for attempt := 1; attempt <= actionAttempts; attempt++ {
+		if attempt > 1 {
+			if err := workflow.Sleep(ctx, backoff(attempt-2, actionRetryFirst, actionRetryMax)); err != nil {
+				return err
+			}
+		}
+		var res RefundResult
+		err := workflow.ExecuteActivity(forever(ctx), ActRefundCard, CardPaymentInput{
+			OrderID: w.in.OrderID, PaymentID: pid, Amount: w.state.Amount, Attempt: attempt,
+		}).Get(ctx, &res)
+		if err != nil {
+			// Refused outright (e.g. 403: not allowed in the payment's state,
+			// perhaps refunded already): the payment's status says.
+			w.note(ctx, "refund_refused", errDetail(err))
+			if st, serr := w.cardStatus(ctx); serr == nil && st == "Refunded" {
+				return w.refunded(ctx, why, "")
+			}
+			continue
+		}
+		w.state.Payment.Status = "Refund Pending"
+		w.note(ctx, "refund_requested", fmt.Sprintf("attempt %d, action %s", attempt, res.ID))
+		w.save(ctx)
+		out := w.confirmAction(ctx, "Refund", res.ID)
+		switch {
+		case out.Found && out.Approved:
+			return w.refunded(ctx, why, res.ID)
+		case out.Found:
+			w.state.Payment.Status = "Refund Declined"
+			w.note(ctx, "refund_declined", fmt.Sprintf("attempt %d: %s %s", attempt, out.ResponseCode, out.ResponseSummary))
+			w.save(ctx)
+		default:
+			// Accepted, outcome unknown: another refund could pay twice.
+			return w.needsAttention(ctx, ReasonRefundDeclined, fmt.Sprintf("%s; refund %s accepted but not confirmed within %s", why, res.ID, actionConfirmWindow))
+		}
+	}
+	return w.needsAttention(ctx, ReasonRefundDeclined, fmt.Sprintf("%s; Checkout.com declined the refund %d times", why, actionAttempts))
+}
+
+func (w *checkout) refunded(ctx workflow.Context, why, refundID string) error {
+	if refundID != "" {
+		w.state.Payment.RefundID = refundID
+	}
+	w.state.Payment.Status = "Refunded"
+	w.release(ctx)
+	w.finish(ctx, StatusRefunded, why+"; confirmed by Checkout.com")
+	return nil
+}
+
+// needsAttention ends the order for an operator: its stock is not kept, and
+// the timeline says what was tried.
+func (w *checkout) needsAttention(ctx workflow.Context, reason, detail string) error {
+	w.release(ctx)
+	w.state.FailureReason = reason
+	w.finish(ctx, StatusNeedsAttention, detail)
+	return nil
+}
+
+// confirmAction waits for the outcome of a void or refund Checkout.com
+// accepted (202): it reads GET /payments/{id}/actions with backoff, and
+// at once when an event about the payment arrives (events are only a
+// hint). Found false means no outcome within actionConfirmWindow.
+func (w *checkout) confirmAction(ctx workflow.Context, kind, actionID string) CardActionResult {
+	deadline := workflow.Now(ctx).Add(actionConfirmWindow)
+	for attempt := 0; ; attempt++ {
+		var out CardActionResult
+		err := workflow.ExecuteActivity(short(ctx), ActGetCardAction, CardActionInput{
+			OrderID: w.in.OrderID, PaymentID: w.state.Payment.ProviderPaymentID, ActionID: actionID, Kind: kind,
+		}).Get(ctx, &out)
+		if err == nil && out.Found {
+			return out
+		}
+		if err != nil {
+			w.note(ctx, "status_unknown", errDetail(err))
+		}
+		if !workflow.Now(ctx).Before(deadline) {
+			return CardActionResult{}
+		}
+		w.waitHint(ctx, backoff(attempt, actionPollFirst, actionPollMax))
+	}
+}
+
+// waitHint waits for d or for a payment event, whichever comes first; the
+// event is recorded on the timeline.
+func (w *checkout) waitHint(ctx workflow.Context, d time.Duration) {
+	tctx, cancel := workflow.WithCancel(ctx)
+	defer cancel()
+	sel := workflow.NewSelector(ctx)
+	sel.AddFuture(workflow.NewTimer(tctx, d), func(workflow.Future) {})
+	sel.AddReceive(w.payments, func(c workflow.ReceiveChannel, _ bool) {
+		var ev PaymentEvent
+		c.Receive(ctx, &ev)
+		w.note(ctx, "webhook", fmt.Sprintf("%s %s %s", ev.Provider, ev.Type, ev.PaymentID))
+	})
+	sel.Select(ctx)
 }
 
 // undoCard asks Checkout.com where the payment stands and voids it when it is
@@ -558,6 +1025,17 @@ func (w *checkout) undoCard(ctx workflow.Context) (status string, captured bool,
 		case "Captured", "Partially Captured", "Paid":
 			return status, true, nil
 		case "Authorized", "Card Verified":
+			if w.confirmedActions(ctx) {
+				voided, lookAgain := w.voidConfirmed(ctx)
+				if lookAgain {
+					continue // refused: it may have been captured meanwhile
+				}
+				if !voided {
+					w.attention = ReasonVoidDeclined
+					return status, false, nil
+				}
+				return "Voided", false, nil
+			}
 			if err := w.void(ctx); err != nil {
 				w.note(ctx, "void_failed", errDetail(err))
 				continue // it may have been captured meanwhile: look again
@@ -582,6 +1060,45 @@ func (w *checkout) void(ctx workflow.Context) error {
 		w.note(ctx, "voided", w.state.Payment.ProviderPaymentID)
 	}
 	return err
+}
+
+// voidConfirmed voids the authorisation and waits for Checkout.com to
+// confirm it; a declined void is tried again with a new idempotency key,
+// actionAttempts times in all. lookAgain reports a void refused outright
+// (403: no longer voidable, e.g. captured meanwhile): the caller reads the
+// payment's status again.
+func (w *checkout) voidConfirmed(ctx workflow.Context) (voided, lookAgain bool) {
+	pid := w.state.Payment.ProviderPaymentID
+	for attempt := 1; attempt <= actionAttempts; attempt++ {
+		if attempt > 1 {
+			if err := workflow.Sleep(ctx, backoff(attempt-2, actionRetryFirst, actionRetryMax)); err != nil {
+				return false, false
+			}
+		}
+		var res RefundResult
+		err := workflow.ExecuteActivity(short(ctx), ActVoidCard, CardPaymentInput{
+			OrderID: w.in.OrderID, PaymentID: pid, Amount: w.state.Amount, Attempt: attempt,
+		}).Get(ctx, &res)
+		if err != nil {
+			w.note(ctx, "void_failed", errDetail(err))
+			return false, true
+		}
+		w.note(ctx, "void_requested", fmt.Sprintf("attempt %d, action %s", attempt, res.ID))
+		out := w.confirmAction(ctx, "Void", res.ID)
+		switch {
+		case out.Found && out.Approved:
+			w.state.Payment.Status = "Voided"
+			w.note(ctx, "voided", pid+": confirmed by Checkout.com")
+			return true, false
+		case out.Found:
+			w.note(ctx, "void_declined", fmt.Sprintf("attempt %d: %s %s", attempt, out.ResponseCode, out.ResponseSummary))
+			w.save(ctx)
+		default:
+			w.note(ctx, "void_unconfirmed", fmt.Sprintf("void %s accepted but not confirmed within %s", res.ID, actionConfirmWindow))
+			return false, false
+		}
+	}
+	return false, false
 }
 
 // fail ends the order failed; release says whether stock was reserved.
@@ -637,21 +1154,42 @@ func (w *checkout) save(ctx workflow.Context) {
 	}
 }
 
-// onCancel adds both cancel sources, the signal and the update, to sel.
+// onCancel adds the cancel sources to sel: the update, the operator's
+// Cancel (versionOperatorCancel) or, in older runs, the cancel signal.
 func (w *checkout) onCancel(ctx workflow.Context, sel workflow.Selector) {
 	receive := func(c workflow.ReceiveChannel, _ bool) {
 		c.Receive(ctx, nil)
 		w.cancelRequested = true
 	}
-	sel.AddReceive(w.cancels, receive)
+	if w.cancels != nil {
+		sel.AddReceive(w.cancels, receive)
+	}
 	sel.AddReceive(w.updateCancels, receive)
+	if w.root != nil && !w.cancelRequested {
+		sel.AddReceive(w.root.Done(), func(workflow.ReceiveChannel, bool) { w.operatorCancel(ctx) })
+	}
 }
 
 // pollCancel picks up a cancel without blocking.
 func (w *checkout) pollCancel() {
-	if w.cancels.ReceiveAsync(nil) || w.updateCancels.ReceiveAsync(nil) {
+	if (w.cancels != nil && w.cancels.ReceiveAsync(nil)) || w.updateCancels.ReceiveAsync(nil) {
 		w.cancelRequested = true
 	}
+	if w.operatorCancelled() {
+		w.cancelRequested = true
+	}
+}
+
+// operatorCancel records the operator's Cancel as a cancel request.
+func (w *checkout) operatorCancel(ctx workflow.Context) {
+	if !w.cancelRequested {
+		w.note(ctx, "operator_cancel", "Cancel requested in Temporal; settling as a cancel")
+	}
+	w.cancelRequested = true
+}
+
+func (w *checkout) operatorCancelled() bool {
+	return w.root != nil && w.root.Err() != nil
 }
 
 // drain consumes the signals left when the run closes, so that each is
@@ -664,7 +1202,7 @@ func (w *checkout) drain(ctx workflow.Context) {
 		}
 		w.note(ctx, "late_event", fmt.Sprintf("%s %s after %s", ev.Provider, ev.Type, w.state.Status))
 	}
-	for w.cancels.ReceiveAsync(nil) {
+	for w.cancels != nil && w.cancels.ReceiveAsync(nil) {
 		w.note(ctx, "late_cancel", "after "+w.state.Status)
 	}
 	w.cancelHandled = true

@@ -9,11 +9,11 @@ import (
 
 // Cancels, by signal and by the cancel update, at every stage of a checkout.
 
-func TestCheckoutCancelSignalBeforePayment(t *testing.T) {
+func TestCheckoutCancelBeforePayment(t *testing.T) {
 	for _, in := range []CheckoutInput{cardCheckoutInput(), rehiveCheckoutInput()} {
 		t.Run(in.Method, func(t *testing.T) {
 			h := newCheckoutHarness(t)
-			h.cancelSignalAt(0)
+			h.cancelAt(0)
 			st := h.runOK(in)
 
 			require.Equal(t, StatusCancelled, st.Status)
@@ -33,7 +33,7 @@ func TestCheckoutCancelWhileAwaitingCardPayment(t *testing.T) {
 	t.Run("provider authorized: voided and cancelled", func(t *testing.T) {
 		h := newCheckoutHarness(t)
 		h.f.statuses = []string{"Authorized"}
-		h.cancelSignalAt(5 * time.Minute)
+		h.cancelAt(5 * time.Minute)
 		st := h.runOK(cardCheckoutInput())
 
 		require.Equal(t, StatusCancelled, st.Status)
@@ -46,7 +46,7 @@ func TestCheckoutCancelWhileAwaitingCardPayment(t *testing.T) {
 	t.Run("provider pending: cancelled without void", func(t *testing.T) {
 		h := newCheckoutHarness(t)
 		h.f.statuses = []string{"Pending"}
-		h.cancelSignalAt(5 * time.Minute)
+		h.cancelAt(5 * time.Minute)
 		st := h.runOK(cardCheckoutInput())
 		require.Equal(t, StatusCancelled, st.Status)
 		h.requireCalls(map[string]int{ActGetCardPayment: 1, ActVoidCard: 0, ActReleaseStock: 1, ActRefundCard: 0})
@@ -54,7 +54,7 @@ func TestCheckoutCancelWhileAwaitingCardPayment(t *testing.T) {
 	t.Run("provider captured (webhook not seen yet): refunded", func(t *testing.T) {
 		h := newCheckoutHarness(t)
 		h.f.statuses = []string{"Captured"}
-		h.cancelSignalAt(5 * time.Minute)
+		h.cancelAt(5 * time.Minute)
 		st := h.runOK(cardCheckoutInput())
 		require.Equal(t, StatusRefunded, st.Status)
 		require.Equal(t, "Refunded", st.Payment.Status)
@@ -66,7 +66,7 @@ func TestCheckoutCancelWhileAwaitingCardPayment(t *testing.T) {
 		h := newCheckoutHarness(t)
 		h.f.chargeRes = ChargeResult{PaymentID: ckPaymentID, Status: "Pending", RequiresAction: true, RedirectURL: "https://3ds.example/x"}
 		h.f.statuses = []string{"Pending"}
-		h.cancelSignalAt(5 * time.Minute)
+		h.cancelAt(5 * time.Minute)
 		st := h.runOK(cardCheckoutInput())
 		require.Equal(t, StatusCancelled, st.Status)
 		h.requireCalls(map[string]int{ActGetCardPayment: 1, ActReleaseStock: 1, ActRefundCard: 0})
@@ -79,7 +79,7 @@ func TestCheckoutCancelAfterFulfilledRefunds(t *testing.T) {
 	start := h.env.Now()
 	h.signalAt(time.Minute, ckoEvent("payment_captured", "evt_1", ckPaymentID))
 	mid := h.queryAt(30 * time.Minute)
-	h.cancelSignalAt(time.Hour)
+	h.cancelAt(time.Hour)
 	st := h.runOK(cardCheckoutInput())
 
 	require.Equal(t, StatusFulfilled, mid.Status)
@@ -90,25 +90,27 @@ func TestCheckoutCancelAfterFulfilledRefunds(t *testing.T) {
 	// RestockOrder puts the committed stock back; ReleaseStock is a no-op
 	// on a committed reservation (store.Release).
 	h.requireCalls(map[string]int{ActCommitStock: 1, ActRestockOrder: 1, ActGetCardPayment: 1, ActRefundCard: 1, ActReleaseStock: 1, ActVoidCard: 0})
-	require.Equal(t, []CardPaymentInput{{OrderID: ckOrderID, PaymentID: ckPaymentID, Amount: ckAmount}}, h.f.cardRefunds)
+	require.Equal(t, []CardPaymentInput{{OrderID: ckOrderID, PaymentID: ckPaymentID, Amount: ckAmount, Attempt: 1}}, h.f.cardRefunds)
 	// The workflow closes with the refund, not at the end of the window.
 	require.Equal(t, time.Hour, h.env.Now().Sub(start))
 }
 
-// Fulfilled on payment_approved, cancelled before Checkout.com captured: the
-// authorization is voided instead of refunded.
+// An older run fulfilled on payment_approved, cancelled before Checkout.com
+// captured: the authorization is voided, nothing was taken, and the order
+// reads cancelled, not refunded.
 func TestCheckoutCancelAfterFulfilledBeforeCaptureVoids(t *testing.T) {
 	h := newCheckoutHarness(t)
+	h.legacy(versionCardCaptured)
 	h.f.statuses = []string{"Authorized"}
 	h.signalAt(time.Minute, ckoEvent("payment_approved", "evt_1", ckPaymentID))
-	h.cancelSignalAt(time.Hour)
+	h.cancelAt(time.Hour)
 	st := h.runOK(cardCheckoutInput())
 
-	require.Equal(t, StatusRefunded, st.Status)
+	require.Equal(t, StatusCancelled, st.Status)
 	require.Equal(t, "Voided", st.Payment.Status)
 	require.Empty(t, st.Payment.RefundID)
-	requireSubsequence(t, timelineSteps(st), []string{StatusFulfilled, "refund", "voided", StatusRefunded})
-	h.requireCalls(map[string]int{ActCommitStock: 1, ActRestockOrder: 1, ActGetCardPayment: 1, ActVoidCard: 1, ActRefundCard: 0})
+	requireSubsequence(t, timelineSteps(st), []string{StatusFulfilled, "refund", "void_requested", "voided", StatusCancelled})
+	h.requireCalls(map[string]int{ActCommitStock: 1, ActRestockOrder: 1, ActGetCardPayment: 1, ActVoidCard: 1, ActGetCardAction: 1, ActRefundCard: 0})
 }
 
 // A cancel and the capture webhook arriving together: whichever wins, the
@@ -120,12 +122,13 @@ func TestCheckoutCancelRacingCapture(t *testing.T) {
 			h := newCheckoutHarness(t)
 			h.f.statuses = []string{"Captured"}
 			h.env.RegisterDelayedCallback(func() {
+				u := &cancelUpdateResult{}
 				if cancelFirst {
-					h.env.SignalWorkflow(SignalCancel, nil)
+					h.sendCancelUpdate(u, "cancel")
 				}
 				h.env.SignalWorkflow(SignalPaymentEvent, ckoEvent("payment_captured", "evt_1", ckPaymentID))
 				if !cancelFirst {
-					h.env.SignalWorkflow(SignalCancel, nil)
+					h.sendCancelUpdate(u, "cancel")
 				}
 			}, time.Minute)
 			st := h.runOK(cardCheckoutInput())
@@ -169,7 +172,7 @@ func TestCheckoutCancelUpdate(t *testing.T) {
 		h.f.statuses = []string{"Authorized"}
 		u1 := h.cancelUpdateAt(5*time.Minute, "cancel-1")
 		u2 := h.cancelUpdateAt(5*time.Minute, "cancel-2")
-		h.cancelSignalAt(5 * time.Minute)
+		h.cancelAt(5 * time.Minute)
 		st := h.runOK(cardCheckoutInput())
 		require.Equal(t, StatusCancelled, st.Status)
 		requireUpdateCompleted(t, u1, StatusCancelled)

@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -51,6 +52,15 @@ type checkoutFakes struct {
 	verdicts   map[string][]RehivePaymentResult // per tx id, in order; the last repeats
 	verifyErrs map[string][]error               // per tx id, consumed before verdicts
 	onSave     func(CheckoutState)
+
+	// outcomes are GetCardAction answers per kind (Void, Refund), in order;
+	// the last repeats; none scripted means approved.
+	outcomes     map[string][]CardActionResult
+	actionInputs []CardActionInput
+	refundInputs []CardPaymentInput      // every RefundCard call, attempts included
+	found        []FindCardPaymentResult // FindCardPayment answers in order; the last repeats
+	rehiveFound  []string                // FindRehivePayments answer
+	reversalErrs []error                 // RefundRehive answers in order; nil once exhausted
 }
 
 func (f *checkoutFakes) hit(name string) {
@@ -152,17 +162,48 @@ func newCheckoutHarness(t *testing.T) *checkoutHarness {
 		f.calls[ActGetCardPayment]++
 		return CardPaymentStatus{Status: f.statuses[min(n, len(f.statuses)-1)]}, nil
 	}, ActGetCardPayment)
-	reg(func(_ context.Context, in CardPaymentInput) error {
+	reg(func(_ context.Context, in CardPaymentInput) (RefundResult, error) {
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		n := f.calls[ActVoidCard]
 		f.calls[ActVoidCard]++
 		f.voids = append(f.voids, in)
-		if n < len(f.voidErrs) {
-			return f.voidErrs[n]
+		if n < len(f.voidErrs) && f.voidErrs[n] != nil {
+			return RefundResult{}, f.voidErrs[n]
 		}
-		return nil
+		return RefundResult{ID: fmt.Sprintf("act_void_%d", n+1)}, nil
 	}, ActVoidCard)
+	reg(func(_ context.Context, in CardActionInput) (CardActionResult, error) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.calls[ActGetCardAction]++
+		f.actionInputs = append(f.actionInputs, in)
+		outs := f.outcomes[in.Kind]
+		if len(outs) == 0 {
+			return CardActionResult{Found: true, Approved: true, ResponseCode: "10000"}, nil
+		}
+		out := outs[0]
+		if len(outs) > 1 {
+			f.outcomes[in.Kind] = outs[1:]
+		}
+		return out, nil
+	}, ActGetCardAction)
+	reg(func(_ context.Context, in FindCardPaymentInput) (FindCardPaymentResult, error) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		n := f.calls[ActFindCardPayment]
+		f.calls[ActFindCardPayment]++
+		if len(f.found) == 0 {
+			return FindCardPaymentResult{}, nil
+		}
+		return f.found[min(n, len(f.found)-1)], nil
+	}, ActFindCardPayment)
+	reg(func(_ context.Context, in FindRehivePaymentsInput) (FindRehivePaymentsResult, error) {
+		f.hit(ActFindRehivePayments)
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		return FindRehivePaymentsResult{TxIDs: f.rehiveFound}, nil
+	}, ActFindRehivePayments)
 	reg(func(_ context.Context, in CardPaymentInput) (RefundResult, error) {
 		f.hit(ActRefundCard)
 		f.mu.Lock()
@@ -170,6 +211,9 @@ func newCheckoutHarness(t *testing.T) *checkoutHarness {
 		f.mu.Unlock()
 		if f.refundErr != nil {
 			return RefundResult{}, f.refundErr
+		}
+		if in.Attempt > 1 {
+			return RefundResult{ID: fmt.Sprintf("rfd_%s_%d", in.PaymentID, in.Attempt)}, nil
 		}
 		return RefundResult{ID: "rfd_" + in.PaymentID}, nil
 	}, ActRefundCard)
@@ -193,10 +237,14 @@ func newCheckoutHarness(t *testing.T) *checkoutHarness {
 		return v, nil
 	}, ActVerifyRehivePayment)
 	reg(func(_ context.Context, in RehiveRefundInput) (RefundResult, error) {
-		f.hit(ActRefundRehive)
 		f.mu.Lock()
+		defer f.mu.Unlock()
+		n := f.calls[ActRefundRehive]
+		f.calls[ActRefundRehive]++
 		f.rehiveRefund = append(f.rehiveRefund, in)
-		f.mu.Unlock()
+		if n < len(f.reversalErrs) && f.reversalErrs[n] != nil {
+			return RefundResult{}, f.reversalErrs[n]
+		}
 		return RefundResult{ID: "rev_" + in.TxID}, nil
 	}, ActRefundRehive)
 	reg(func(_ context.Context, st CheckoutState) error {
@@ -257,8 +305,23 @@ func (h *checkoutHarness) signalAt(d time.Duration, ev PaymentEvent) {
 	h.env.RegisterDelayedCallback(func() { h.env.SignalWorkflow(SignalPaymentEvent, ev) }, d)
 }
 
+// cancelSignalAt sends the legacy cancel signal, which runs before
+// versionOperatorCancel listened to.
 func (h *checkoutHarness) cancelSignalAt(d time.Duration) {
 	h.env.RegisterDelayedCallback(func() { h.env.SignalWorkflow(SignalCancel, nil) }, d)
+}
+
+// cancelAt sends the API's cancel (the update) at virtual time d.
+func (h *checkoutHarness) cancelAt(d time.Duration) *cancelUpdateResult {
+	return h.cancelUpdateAt(d, fmt.Sprintf("cancel-at-%s", d))
+}
+
+// legacy makes the run take the DefaultVersion branch of the given change
+// ids, as a run that started before those changes does.
+func (h *checkoutHarness) legacy(changeIDs ...string) {
+	for _, id := range changeIDs {
+		h.env.OnGetVersion(id, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+	}
 }
 
 // queryAt queries the state at virtual time d; the result is filled in when

@@ -47,8 +47,25 @@ func TestCheckoutCardCapturedFulfilled(t *testing.T) {
 	require.Equal(t, 2*time.Minute+ckRefundWindow, h.env.Now().Sub(start))
 }
 
-func TestCheckoutCardApprovedWebhookFulfilled(t *testing.T) {
+// payment_approved is an authorisation: the order is paid on the capture.
+func TestCheckoutCardApprovedThenCapturedFulfilled(t *testing.T) {
 	h := newCheckoutHarness(t)
+	h.signalAt(time.Minute, ckoEvent("payment_approved", "evt_1", ckPaymentID))
+	mid := h.queryAt(2 * time.Minute)
+	h.signalAt(3*time.Minute, ckoEvent("payment_captured", "evt_2", ckPaymentID))
+	st := h.runOK(cardCheckoutInput())
+	require.Equal(t, StatusAwaitingPayment, mid.Status, "approved is not paid")
+	require.Equal(t, "Authorized", mid.Payment.Status)
+	require.Equal(t, StatusFulfilled, st.Status)
+	require.Equal(t, "Captured", st.Payment.Status)
+	require.Equal(t, 3*time.Minute, timelineAt(t, st, StatusPaid).Sub(st.Timeline[0].At))
+	h.requireCalls(map[string]int{ActCommitStock: 1, ActReleaseStock: 0})
+}
+
+// An older run (before versionCardCaptured) still fulfils on approval.
+func TestCheckoutCardApprovedLegacyFulfilled(t *testing.T) {
+	h := newCheckoutHarness(t)
+	h.legacy(versionCardCaptured)
 	h.signalAt(time.Minute, ckoEvent("payment_approved", "evt_1", ckPaymentID))
 	st := h.runOK(cardCheckoutInput())
 	require.Equal(t, StatusFulfilled, st.Status)
@@ -134,6 +151,7 @@ func TestCheckoutThreeDSecure(t *testing.T) {
 		h.f.chargeRes = pending
 		mid := h.queryAt(time.Minute)
 		h.signalAt(3*time.Minute, ckoEvent("payment_approved", "evt_3ds", ckPaymentID))
+		h.signalAt(4*time.Minute, ckoEvent("payment_captured", "evt_cap", ckPaymentID))
 		st := h.runOK(cardCheckoutInput())
 
 		require.Equal(t, StatusRequiresAction, mid.Status)
@@ -142,8 +160,8 @@ func TestCheckoutThreeDSecure(t *testing.T) {
 
 		require.Equal(t, StatusFulfilled, st.Status)
 		require.Equal(t, redirect, st.Payment.RedirectURL)
-		require.Equal(t, "Authorized", st.Payment.Status)
-		requireSubsequence(t, timelineSteps(st), []string{StatusReserved, StatusRequiresAction, "webhook", StatusPaid, StatusFulfilled})
+		require.Equal(t, "Captured", st.Payment.Status)
+		requireSubsequence(t, timelineSteps(st), []string{StatusReserved, StatusRequiresAction, "webhook", "webhook", StatusPaid, StatusFulfilled})
 		h.requireCalls(map[string]int{ActChargeCard: 1, ActCommitStock: 1, ActReleaseStock: 0})
 	})
 	t.Run("declined", func(t *testing.T) {
@@ -206,7 +224,9 @@ func TestCheckoutDuplicateAndReorderedEvents(t *testing.T) {
 	h.signalAt(time.Minute, ckoEvent("payment_captured", "evt_cap", ckPaymentID))
 	h.signalAt(time.Minute, ckoEvent("payment_declined", "evt_dec", ckPaymentID))
 	h.signalAt(time.Minute, ckoEvent("payment_approved", "evt_app", ckPaymentID))
-	// More redeliveries during the refund window.
+	// More redeliveries during the refund window, and a stale capture
+	// decline: the provider (asked) shows the payment captured.
+	h.f.statuses = []string{"Captured"}
 	h.signalAt(time.Hour, ckoEvent("payment_captured", "evt_cap", ckPaymentID))
 	h.signalAt(time.Hour, ckoEvent("payment_capture_declined", "evt_cd", ckPaymentID))
 	st := h.runOK(cardCheckoutInput())
@@ -214,12 +234,14 @@ func TestCheckoutDuplicateAndReorderedEvents(t *testing.T) {
 	require.Equal(t, StatusFulfilled, st.Status)
 	require.Empty(t, st.FailureReason)
 	require.Equal(t, "Captured", st.Payment.Status)
-	require.Equal(t, 1, countTimelineStep(st, "webhook"))
+	// The capture pays; the rest are read in the refund window and change
+	// nothing.
+	require.Equal(t, 6, countTimelineStep(st, "webhook"))
+	require.Equal(t, 1, countTimelineStep(st, "capture_check"))
 	require.Equal(t, 1, countTimelineStep(st, StatusPaid))
 	require.Equal(t, 1, countTimelineStep(st, StatusFulfilled))
-	require.Equal(t, 5, countTimelineStep(st, "late_event"))
 	require.Zero(t, countTimelineStep(st, StatusFailed))
-	h.requireCalls(map[string]int{ActCommitStock: 1, ActReleaseStock: 0, ActRefundCard: 0, ActVoidCard: 0})
+	h.requireCalls(map[string]int{ActCommitStock: 1, ActReleaseStock: 0, ActRefundCard: 0, ActVoidCard: 0, ActRestockOrder: 0})
 }
 
 func TestCheckoutEventsForOtherPaymentsIgnored(t *testing.T) {
@@ -261,7 +283,7 @@ func TestCheckoutCardPaymentTimeout(t *testing.T) {
 		require.Equal(t, "Voided", st.Payment.Status)
 		requireSubsequence(t, timelineSteps(st), []string{"voided", StatusExpired})
 		h.requireCalls(map[string]int{ActGetCardPayment: 1, ActVoidCard: 1, ActReleaseStock: 1, ActCommitStock: 0, ActRefundCard: 0})
-		require.Equal(t, []CardPaymentInput{{OrderID: ckOrderID, PaymentID: ckPaymentID, Amount: ckAmount}}, h.f.voids)
+		require.Equal(t, []CardPaymentInput{{OrderID: ckOrderID, PaymentID: ckPaymentID, Amount: ckAmount, Attempt: 1}}, h.f.voids)
 	})
 	t.Run("provider pending: released, expired", func(t *testing.T) {
 		h := newCheckoutHarness(t)
@@ -303,14 +325,15 @@ func TestCheckoutCommitFailureRefunds(t *testing.T) {
 	require.Equal(t, StatusRefunded, st.Status)
 	require.Equal(t, "Refunded", st.Payment.Status)
 	require.Equal(t, "rfd_"+ckPaymentID, st.Payment.RefundID)
-	h.requireCalls(map[string]int{ActCommitStock: 1, ActGetCardPayment: 1, ActRefundCard: 1, ActReleaseStock: 1, ActRestockOrder: 0})
-	require.Equal(t, []CardPaymentInput{{OrderID: ckOrderID, PaymentID: ckPaymentID, Amount: ckAmount}}, h.f.cardRefunds)
+	h.requireCalls(map[string]int{ActCommitStock: 1, ActGetCardPayment: 1, ActRefundCard: 1, ActGetCardAction: 1, ActReleaseStock: 1, ActRestockOrder: 0})
+	require.Equal(t, []CardPaymentInput{{OrderID: ckOrderID, PaymentID: ckPaymentID, Amount: ckAmount, Attempt: 1}}, h.f.cardRefunds)
 }
 
-// A refund that the provider refuses for good leaves the order failed and
-// the workflow failed, so that an operator sees it.
-func TestCheckoutRefundRefusedFailsWorkflow(t *testing.T) {
+// An older run (before versionConfirmedActions): a refund that the provider
+// refuses for good leaves the order failed and the workflow failed.
+func TestCheckoutRefundRefusedFailsWorkflowLegacy(t *testing.T) {
 	h := newCheckoutHarness(t)
+	h.legacy(versionConfirmedActions)
 	h.f.statuses = []string{"Captured"}
 	h.f.commitErr = nonRetryableErr("reservation missing", "store_error")
 	h.f.refundErr = nonRetryableErr("refund_amount_exceeds_balance", "refund_refused")

@@ -14,6 +14,10 @@ const (
 	StatusExpired         = "expired"
 	StatusCancelled       = "cancelled"
 	StatusRefunded        = "refunded"
+	// StatusNeedsAttention is final for the workflow: a refund or void that
+	// Checkout.com kept declining (after bounded retries), or whose outcome
+	// never showed, is left to an operator. The timeline says what was tried.
+	StatusNeedsAttention = "needs_attention"
 )
 
 // Payment methods.
@@ -26,9 +30,12 @@ const (
 const (
 	CheckoutWorkflowName = "Checkout"
 	SignalPaymentEvent   = "payment-event"
-	SignalCancel         = "cancel"
-	UpdateCancel         = "cancel"
-	QueryState           = "state"
+	// SignalCancel is the cancel signal of runs started before the cancel
+	// update became the only API mechanism (versionOperatorCancel); newer
+	// runs do not listen to it.
+	SignalCancel = "cancel"
+	UpdateCancel = "cancel"
+	QueryState   = "state"
 )
 
 // Failure reasons recorded on the order.
@@ -41,6 +48,12 @@ const (
 	ReasonPaymentTimeout  = "payment_timeout"
 	ReasonCancelled       = "cancelled_by_request"
 	ReasonInternalError   = "internal_error" // a dependency stayed down; see the timeline
+	// ReasonCaptureDeclined: Checkout.com authorised the card, then declined
+	// the capture; what was left of the authorisation is voided.
+	ReasonCaptureDeclined = "capture_declined"
+	// Reasons of StatusNeedsAttention.
+	ReasonRefundDeclined = "refund_declined"
+	ReasonVoidDeclined   = "void_declined"
 )
 
 // Application error types activities raise and the workflow branches on.
@@ -48,6 +61,10 @@ const (
 	ErrTypeOutOfStock  = "out_of_stock"
 	ErrTypeInvalidCart = "invalid_cart"
 	ErrTypeRejected    = "payment_rejected"
+	// ErrTypeChargeUnknown: the charge may have been carried out but its
+	// answer was lost (422 token_used after a lost answer); the workflow
+	// looks the payment up by reference.
+	ErrTypeChargeUnknown = "charge_outcome_unknown"
 )
 
 // CheckoutWorkflowID is the business id of an order's workflow.
@@ -57,7 +74,7 @@ func CheckoutWorkflowID(orderID string) string { return "checkout/" + orderID }
 // final but can still be refunded by a cancel within the refund window.
 func IsTerminal(status string) bool {
 	switch status {
-	case StatusFulfilled, StatusFailed, StatusExpired, StatusCancelled, StatusRefunded:
+	case StatusFulfilled, StatusFailed, StatusExpired, StatusCancelled, StatusRefunded, StatusNeedsAttention:
 		return true
 	}
 	return false
@@ -127,8 +144,14 @@ type CheckoutState struct {
 	RunID         string          `json:"run_id"`
 }
 
+// EventAPITransfer is the PaymentEvent type the API sends when it posted the
+// customer's Rehive transfer itself: the workflow verifies that transaction
+// (and asks about it at the timeout) without waiting for Rehive's webhook.
+const EventAPITransfer = "api.transfer"
+
 // PaymentEvent is a provider webhook reduced to what the checkout needs; the
-// raw event stays in the inbox table.
+// raw event stays in the inbox table. Like a webhook, it is a hint: the
+// workflow asks the provider before it acts on one.
 type PaymentEvent struct {
 	Provider        string `json:"provider"` // checkoutcom | rehive
 	EventID         string `json:"event_id"`
@@ -154,6 +177,9 @@ const (
 	ActVerifyRehivePayment = "VerifyRehivePayment"
 	ActRefundRehive        = "RefundRehive"
 	ActSaveOrder           = "SaveOrder"
+	ActFindCardPayment     = "FindCardPayment"
+	ActGetCardAction       = "GetCardAction"
+	ActFindRehivePayments  = "FindRehivePayments"
 )
 
 // PriceCartInput asks for the cart to be verified and priced.
@@ -199,6 +225,52 @@ type CardPaymentInput struct {
 	OrderID   string `json:"order_id"`
 	PaymentID string `json:"payment_id"`
 	Amount    int64  `json:"amount"`
+	// Attempt numbers a void or refund tried again after Checkout.com
+	// declined it: each attempt has its own idempotency key (0 and 1 share
+	// the first key, as runs before the retries sent it).
+	Attempt int `json:"attempt,omitempty"`
+}
+
+// FindCardPaymentInput looks the order's card payment up by reference.
+type FindCardPaymentInput struct {
+	OrderID string `json:"order_id"`
+}
+
+// FindCardPaymentResult is the order's payment on Checkout.com, if any.
+type FindCardPaymentResult struct {
+	Found  bool         `json:"found"`
+	Charge ChargeResult `json:"charge"`
+	// Count of payments carrying the reference (more than one is noted).
+	Count int `json:"count"`
+}
+
+// CardActionInput names an action (void, refund) Checkout.com accepted.
+type CardActionInput struct {
+	OrderID   string `json:"order_id"`
+	PaymentID string `json:"payment_id"`
+	ActionID  string `json:"action_id"`
+	Kind      string `json:"kind"` // Void | Refund: matched when ActionID is empty
+}
+
+// CardActionResult is the action's outcome as GET /payments/{id}/actions
+// shows it; Found false means it is not processed yet.
+type CardActionResult struct {
+	Found           bool   `json:"found"`
+	Approved        bool   `json:"approved"`
+	ResponseCode    string `json:"response_code"`
+	ResponseSummary string `json:"response_summary"`
+}
+
+// FindRehivePaymentsInput lists the merchant's credits for the order.
+type FindRehivePaymentsInput struct {
+	OrderID string    `json:"order_id"`
+	Since   time.Time `json:"since"`
+}
+
+// FindRehivePaymentsResult names the Rehive credits whose metadata.order_id
+// is the order.
+type FindRehivePaymentsResult struct {
+	TxIDs []string `json:"tx_ids"`
 }
 
 // CardPaymentStatus is the provider's view of a payment.
@@ -240,6 +312,10 @@ type RehiveRefundInput struct {
 	TxID         string `json:"tx_id"`
 	PayerAccount string `json:"payer_account"`
 	PayerEmail   string `json:"payer_email"`
+	// Attempt > 1 is a retry after a refusal: Rehive replays a refusal for
+	// the same idempotency key, so each attempt sends its own (the
+	// collection ids stay derived from the payment: one reversal at most).
+	Attempt int `json:"attempt,omitempty"`
 }
 
 // RefundResult names the refund or reversal made.

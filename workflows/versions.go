@@ -8,6 +8,34 @@ const (
 	// while to refund a payment that still arrives.
 	versionLatePayments = "late-payments"
 
+	// Checkout, issue 8. Each id is asked where its branch first differs, so
+	// a run that started before the change keeps the old path up to there.
+
+	// versionCardCaptured: payment_approved is an authorisation, not money
+	// taken; only a capture (event or GET) pays the order, and a declined
+	// capture voids what is left and fails the order.
+	versionCardCaptured = "card-paid-means-captured"
+	// versionCardAfterFulfilment: card events in the refund window are acted
+	// on (a capture declined after an old run fulfilled on approval).
+	versionCardAfterFulfilment = "card-events-after-fulfilment"
+	// versionConfirmedActions: a void or refund is done only when
+	// Checkout.com confirms it; declined ones are retried with a new key a
+	// bounded number of times, then the order needs attention.
+	versionConfirmedActions = "card-actions-confirmed"
+	// versionChargeLookup: a charge whose answer was lost is found by
+	// reference instead of failing the order.
+	versionChargeLookup = "charge-lookup"
+	// versionRehiveFind: at the timeout the merchant's recent credits are
+	// listed for the order, so a transfer whose webhooks never came is found.
+	versionRehiveFind = "rehive-find-payment"
+	// versionStrayRetry: a stray or mismatched wallet payment whose
+	// verification or reversal fails is retried, not dropped.
+	versionStrayRetry = "stray-payment-retry"
+	// versionOperatorCancel: a Cancel from the Web UI or CLI settles the
+	// order like the API's cancel (the run goes on in a disconnected
+	// context), and the cancel signal is no longer listened to.
+	versionOperatorCancel = "operator-cancel"
+
 	// Currency manager, issue 8 (rehive-tx/<id>).
 
 	// versionAwaitApproval: an approval Rehive answers queued or pending is
