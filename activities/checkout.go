@@ -6,6 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
+	"strconv"
+
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/payflow/payflow/money"
 	"github.com/payflow/payflow/providers/checkoutcom"
@@ -33,6 +37,17 @@ type Checkout struct {
 // idempotencyKey derives a provider idempotency key from the order: a retry
 // of the same step sends the same key, so nothing is charged twice.
 func idempotencyKey(orderID, step string) string { return "payflow-" + orderID + "-" + step }
+
+// attemptKey is the key of one attempt of a step that is tried again after
+// the provider declined it: a new attempt is a new intended effect, so it has
+// its own key (attempts 0 and 1 share the step's first key). Retries of one
+// attempt after a lost answer keep its key.
+func attemptKey(orderID, step string, attempt int) string {
+	if attempt > 1 {
+		step += "-" + strconv.Itoa(attempt)
+	}
+	return idempotencyKey(orderID, step)
+}
 
 // PriceCart verifies every SKU exists, is active and sells in the order's
 // currency, and prices the cart from the catalog.
@@ -99,7 +114,10 @@ func (a *Checkout) RestockOrder(ctx context.Context, orderID string) error {
 
 // ChargeCard requests the payment with the card token the API stored for the
 // order. The idempotency key comes from the order, so a retry returns the
-// first answer instead of charging again.
+// first answer instead of charging again; a lost answer is retried with the
+// same key (the token is single use: a retry can never charge twice). A
+// 422 token_used means an earlier attempt may have charged: the workflow
+// then finds the payment by reference.
 func (a *Checkout) ChargeCard(ctx context.Context, in workflows.ChargeInput) (workflows.ChargeResult, error) {
 	token, err := a.Store.PaymentToken(ctx, in.OrderID)
 	if errors.Is(err, store.ErrNotFound) {
@@ -119,20 +137,68 @@ func (a *Checkout) ChargeCard(ctx context.Context, in workflows.ChargeInput) (wo
 		Metadata: map[string]string{"AccelerateToken": token, "order_id": in.OrderID},
 	}, idempotencyKey(in.OrderID, "pay"))
 	if err != nil {
+		var pe *httpx.Error
+		if errors.As(err, &pe) && slices.Contains(pe.Codes, "token_used") {
+			return workflows.ChargeResult{}, temporal.NewNonRetryableApplicationError(pe.Error(), workflows.ErrTypeChargeUnknown, nil)
+		}
 		if httpx.ClassOf(err) == httpx.Invalid || httpx.ClassOf(err) == httpx.Declined {
 			return workflows.ChargeResult{}, businessOutcome(err.Error(), workflows.ErrTypeRejected)
 		}
 		return workflows.ChargeResult{}, classify(err)
 	}
+	return chargeResult(p, p.HTTPStatus == http.StatusAccepted), nil
+}
+
+func chargeResult(p *checkoutcom.Payment, requiresAction bool) workflows.ChargeResult {
 	return workflows.ChargeResult{
 		PaymentID:       p.ID,
 		Status:          string(p.Status),
 		Approved:        p.Approved,
-		RequiresAction:  p.HTTPStatus == http.StatusAccepted,
+		RequiresAction:  requiresAction,
 		RedirectURL:     p.RedirectURL,
 		ResponseCode:    p.ResponseCode,
 		ResponseSummary: p.ResponseSummary,
-	}, nil
+	}
+}
+
+// FindCardPayment looks the order's payment up by reference (GET
+// /payments?reference=): the answer to a charge whose own answer was lost.
+// Of several payments (there should be one) the newest that was not
+// declined wins.
+func (a *Checkout) FindCardPayment(ctx context.Context, in workflows.FindCardPaymentInput) (workflows.FindCardPaymentResult, error) {
+	ps, err := a.CheckoutCom.FindPaymentsByReference(ctx, in.OrderID)
+	if err != nil {
+		return workflows.FindCardPaymentResult{}, classify(err)
+	}
+	var mine []checkoutcom.Payment
+	for _, p := range ps {
+		if p.Reference == in.OrderID {
+			mine = append(mine, p)
+		}
+	}
+	if len(mine) == 0 {
+		return workflows.FindCardPaymentResult{}, nil
+	}
+	best := mine[0]
+	for _, p := range mine {
+		if p.Status != checkoutcom.StatusDeclined {
+			best = p
+			break
+		}
+	}
+	res := chargeResult(&best, best.Status == checkoutcom.StatusPending)
+	switch best.Status {
+	case checkoutcom.StatusAuthorized, checkoutcom.StatusCardVerified, checkoutcom.StatusCaptured,
+		checkoutcom.StatusPartiallyCaptured, checkoutcom.StatusPaid:
+		res.Approved = true // a GET may leave approved out; the status says it
+	case checkoutcom.StatusPending:
+	default:
+		res.Approved = false
+		if res.ResponseSummary == "" {
+			res.ResponseSummary = "payment " + string(best.Status)
+		}
+	}
+	return workflows.FindCardPaymentResult{Found: true, Charge: res, Count: len(mine)}, nil
 }
 
 // GetCardPayment asks Checkout.com where a payment stands.
@@ -144,19 +210,49 @@ func (a *Checkout) GetCardPayment(ctx context.Context, in workflows.CardPaymentI
 	return workflows.CardPaymentStatus{Status: string(p.Status)}, nil
 }
 
-// VoidCard voids an authorized payment.
-func (a *Checkout) VoidCard(ctx context.Context, in workflows.CardPaymentInput) error {
-	_, err := a.CheckoutCom.Void(ctx, in.PaymentID, checkoutcom.ActionRequest{Reference: in.OrderID}, idempotencyKey(in.OrderID, "void"))
-	return classify(err)
-}
-
-// RefundCard refunds a captured payment in full.
-func (a *Checkout) RefundCard(ctx context.Context, in workflows.CardPaymentInput) (workflows.RefundResult, error) {
-	res, err := a.CheckoutCom.Refund(ctx, in.PaymentID, checkoutcom.ActionRequest{Amount: in.Amount, Reference: in.OrderID}, idempotencyKey(in.OrderID, "refund"))
+// VoidCard asks for an authorized payment to be voided. Checkout.com's 202
+// only accepts it: GetCardAction tells the outcome.
+func (a *Checkout) VoidCard(ctx context.Context, in workflows.CardPaymentInput) (workflows.RefundResult, error) {
+	res, err := a.CheckoutCom.Void(ctx, in.PaymentID, checkoutcom.ActionRequest{Reference: in.OrderID}, attemptKey(in.OrderID, "void", in.Attempt))
 	if err != nil {
 		return workflows.RefundResult{}, classify(err)
 	}
 	return workflows.RefundResult{ID: res.ActionID}, nil
+}
+
+// RefundCard asks for a captured payment to be refunded in full; like a
+// void, it is done only when GetCardAction shows it approved.
+func (a *Checkout) RefundCard(ctx context.Context, in workflows.CardPaymentInput) (workflows.RefundResult, error) {
+	res, err := a.CheckoutCom.Refund(ctx, in.PaymentID, checkoutcom.ActionRequest{Amount: in.Amount, Reference: in.OrderID}, attemptKey(in.OrderID, "refund", in.Attempt))
+	if err != nil {
+		return workflows.RefundResult{}, classify(err)
+	}
+	return workflows.RefundResult{ID: res.ActionID}, nil
+}
+
+// GetCardAction reads the outcome of a void or refund from GET
+// /payments/{id}/actions: the action by id, or else the newest of its kind.
+// An action not listed yet is not processed yet (Found false).
+func (a *Checkout) GetCardAction(ctx context.Context, in workflows.CardActionInput) (workflows.CardActionResult, error) {
+	actions, err := a.CheckoutCom.GetActions(ctx, in.PaymentID)
+	if err != nil {
+		return workflows.CardActionResult{}, classify(err)
+	}
+	var match *checkoutcom.Action
+	for i := range actions {
+		act := &actions[i]
+		if in.ActionID != "" && act.ID == in.ActionID {
+			match = act
+			break
+		}
+		if in.ActionID == "" && string(act.Type) == in.Kind && (match == nil || act.ProcessedOn.After(match.ProcessedOn)) {
+			match = act
+		}
+	}
+	if match == nil {
+		return workflows.CardActionResult{}, nil
+	}
+	return workflows.CardActionResult{Found: true, Approved: match.Approved, ResponseCode: match.ResponseCode, ResponseSummary: match.ResponseSummary}, nil
 }
 
 // VerifyRehivePayment reads the transaction from Rehive (never trusting the
@@ -234,10 +330,31 @@ func (a *Checkout) RefundRehive(ctx context.Context, in workflows.RehiveRefundIn
 	payer.ID = rehive.DeriveID("payflow-refund-credit-" + in.TxID)
 	merchant.ID = rehive.DeriveID("payflow-refund-debit-" + in.TxID)
 	id := rehive.DeriveID("payflow-refund-" + in.TxID)
-	if _, err := a.Rehive.CreateCollection(ctx, rehive.CollectionRequest{ID: id, Transactions: []rehive.CollectionTx{merchant, payer}, Status: rehive.StatusComplete}, idempotencyKey(in.OrderID, "refund-"+in.TxID)); err != nil {
+	if _, err := a.Rehive.CreateCollection(ctx, rehive.CollectionRequest{ID: id, Transactions: []rehive.CollectionTx{merchant, payer}, Status: rehive.StatusComplete}, attemptKey(in.OrderID, "refund-"+in.TxID, in.Attempt)); err != nil {
 		return workflows.RefundResult{}, classify(err)
 	}
 	return workflows.RefundResult{ID: id}, nil
+}
+
+// FindRehivePayments lists the merchant account's credits created since
+// in.Since and names those whose metadata.order_id is the order: transfers
+// the customer posted (from the browser) whose webhooks never came.
+func (a *Checkout) FindRehivePayments(ctx context.Context, in workflows.FindRehivePaymentsInput) (workflows.FindRehivePaymentsResult, error) {
+	f := rehive.TransactionFilter{Account: a.Merchant.Account, TxType: rehive.Credit, CreatedAfter: in.Since}
+	if f.Account == "" {
+		f.User = a.Merchant.Email
+	}
+	txs, err := a.Rehive.ListTransactions(ctx, f)
+	if err != nil {
+		return workflows.FindRehivePaymentsResult{}, classify(err)
+	}
+	out := workflows.FindRehivePaymentsResult{TxIDs: []string{}}
+	for _, tx := range txs {
+		if orderID, _ := tx.Metadata["order_id"].(string); orderID == in.OrderID && tx.TxType == rehive.Credit {
+			out.TxIDs = append(out.TxIDs, string(tx.ID))
+		}
+	}
+	return out, nil
 }
 
 // SaveOrder writes the read model (run as a local activity).

@@ -22,7 +22,7 @@ func classify(err error) error {
 	}
 	var pe *httpx.Error
 	if errors.As(err, &pe) {
-		if pe.Class == httpx.Retryable {
+		if pe.Class.Retryable() { // InFlight too: ask again with the same key
 			return temporal.NewApplicationErrorWithOptions(pe.Error(), string(pe.Class), temporal.ApplicationErrorOptions{NextRetryDelay: pe.RetryAfter})
 		}
 		return temporal.NewNonRetryableApplicationError(pe.Error(), string(pe.Class), nil, strings.Join(pe.Codes, ","))
