@@ -8,7 +8,7 @@ export DATABASE_URL ?= postgres://payflow:payflow@127.0.0.1:5432/payflow?sslmode
 
 ## run: start PostgreSQL if needed, then the whole stack (payflow dev)
 run: postgres build
-	$(BIN) dev
+	PAYFLOW_ENV=$${PAYFLOW_ENV:-dev} $(BIN) dev
 
 # Packages whose tests embed the Temporal server: building that server again
 # with the race detector would double the cold build, so they run without it.
