@@ -26,6 +26,10 @@ Commands:
   worker    the Temporal worker (workflows and activities)
   migrate   apply the database migrations and exit
   sandbox   the provider sandboxes alone
+  prod      the production shape on this machine (make run-prod): a real
+            Temporal server on PostgreSQL and its Web UI, the sandboxes, two
+            api and two worker processes (-api, -workers, -temporal-db,
+            -visibility-db, -schema)
   soak      a random mix of checkouts under provider faults, then a check of
             every invariant (-duration, -c, -pause, -payment-timeout)
   bench     measure checkout throughput against the raw engine, and webhook
@@ -54,7 +58,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, msg)
 		os.Exit(2)
 	}
-	logger := newLogger(os.Stderr, cfg, cmd == "dev" || cmd == "sandbox" || cmd == "soak" || cmd == "bench")
+	logger := newLogger(os.Stderr, cfg, cmd == "dev" || cmd == "prod" || cmd == "sandbox" || cmd == "soak" || cmd == "bench")
 	slog.SetDefault(logger)
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
@@ -68,6 +72,7 @@ func main() {
 		"sandbox": runSandboxOnly,
 		"bench":   runBench,
 		"soak":    runSoak,
+		"prod":    runProd,
 	}[cmd]
 	if !ok {
 		fmt.Fprintf(os.Stderr, "unknown command %q\n\n%s", cmd, usage)
