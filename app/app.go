@@ -46,8 +46,7 @@ type App struct {
 // New connects to PostgreSQL and Temporal lazily, so it succeeds while they
 // are down; /readyz reports them.
 func New(cfg config.Config, logger *slog.Logger) (*App, error) {
-	st, err := store.OpenTimeouts(cfg.DatabaseURL, cfg.DBMaxOpenConns, cfg.DBMaxIdleConns,
-		store.Timeouts{Connect: cfg.DBConnectTimeout, Statement: cfg.DBStatementTimeout})
+	st, err := store.Open(cfg.DatabaseURL, cfg.DBMaxOpenConns, cfg.DBMaxIdleConns)
 	if err != nil {
 		return nil, err
 	}
@@ -97,13 +96,7 @@ func (a *App) Close() {
 func (a *App) Migrate(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	// Migrations may run longer than the statement timeout of the pool.
-	mst, err := store.OpenTimeouts(a.Config.DatabaseURL, 1, 1, store.Timeouts{Connect: a.Config.DBConnectTimeout})
-	if err != nil {
-		return err
-	}
-	defer mst.Close()
-	v, err := schema.Migrate(ctx, mst.DB().DB)
+	v, err := schema.Migrate(ctx, a.Store.DB().DB)
 	if err != nil {
 		return err
 	}
@@ -152,16 +145,8 @@ func (a *App) ServeAPI(ctx context.Context, ln net.Listener) error {
 	go func() { defer func() { relayDone <- struct{}{} }(); a.keepReconcileSchedule(relayCtx) }()
 	// Both finish the work in flight before the store closes.
 	defer func() { stopRelay(); <-relayDone; <-relayDone }()
-	pruneDone := make(chan struct{})
-	go func() { defer close(pruneDone); a.pruneLoop(relayCtx) }()
-	defer func() { stopRelay(); <-pruneDone }()
-	errc := make(chan error, 2)
+	errc := make(chan error, 1)
 	go func() { errc <- app.Listener(ln) }()
-	go func() {
-		if err := a.serveOps(relayCtx); err != nil {
-			errc <- err
-		}
-	}()
 	a.Logger.Info("api listening", "addr", ln.Addr().String())
 	select {
 	case err := <-errc:
