@@ -21,16 +21,24 @@ type Config struct {
 	BaseURL             string // https://api.sandbox.checkout.com or https://api.checkout.com
 	SecretKey           string // sk_..., sent as "Authorization: Bearer <key>"
 	ProcessingChannelID string // pc_..., used when a request does not name one
-	HTTPClient          *http.Client
-	Timeout             time.Duration // per attempt; 0 keeps the HTTP client's own
+	// ThreeDS requests 3-D Secure on every payment (3ds.enabled), with
+	// SuccessURL and FailureURL as where the challenge sends the customer
+	// back. A card that needs strong customer authentication charged without
+	// it is a soft decline (20154); frictionless cards approve at once.
+	ThreeDS                bool
+	SuccessURL, FailureURL string
+	HTTPClient             *http.Client
+	Timeout                time.Duration // per attempt; 0 keeps the HTTP client's own
 }
 
 // Client calls the Checkout.com API. It is safe for concurrent use.
 type Client struct {
-	base    string
-	key     string
-	channel string
-	hc      *http.Client
+	base                   string
+	key                    string
+	channel                string
+	threeDS                bool
+	successURL, failureURL string
+	hc                     *http.Client
 }
 
 // New returns a client for cfg.
@@ -48,7 +56,8 @@ func New(cfg Config) *Client {
 		base:    strings.TrimRight(cfg.BaseURL, "/"),
 		key:     cfg.SecretKey,
 		channel: cfg.ProcessingChannelID,
-		hc:      hc,
+		threeDS: cfg.ThreeDS, successURL: cfg.SuccessURL, failureURL: cfg.FailureURL,
+		hc: hc,
 	}
 }
 

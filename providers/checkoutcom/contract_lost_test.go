@@ -81,7 +81,7 @@ func TestContractLostAnswers(t *testing.T) {
 		tok := e.token(cardOK)
 		held, cancel := context.WithCancel(ctx)
 		done := make(chan error, 1)
-		patient := checkoutcom.New(checkoutcom.Config{BaseURL: e.url, SecretKey: secretKey, ProcessingChannelID: "pc_contract00000000000000000", Timeout: time.Minute})
+		patient := checkoutcom.New(checkoutcom.Config{BaseURL: e.url, SecretKey: secretKey, ProcessingChannelID: "pc_contract000000000000000000", Timeout: time.Minute})
 		go func() {
 			_, err := patient.RequestPayment(held, checkoutcom.PaymentRequest{Token: tok, Amount: 2500, Currency: "USD", Reference: "ord_lost_hang", Capture: true}, "k-lost-hang")
 			done <- err

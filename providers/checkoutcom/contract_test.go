@@ -93,7 +93,8 @@ func newEnv(t *testing.T, timeout time.Duration) *env {
 	t.Cleanup(func() { sb.Close(); srv.Close() })
 	base := srv.URL + cksandbox.Prefix
 	return &env{t: t, sb: sb, url: base, rx: rx, client: checkoutcom.New(checkoutcom.Config{
-		BaseURL: base, SecretKey: secretKey, ProcessingChannelID: "pc_contract00000000000000000", Timeout: timeout,
+		BaseURL: base, SecretKey: secretKey, ProcessingChannelID: "pc_contract000000000000000000", Timeout: timeout,
+		ThreeDS: true, SuccessURL: "https://shop.example/ok", FailureURL: "https://shop.example/fail",
 	})}
 }
 
@@ -376,12 +377,17 @@ func TestContractCaptureRefundVoid(t *testing.T) {
 	if err != nil || c2.ActionID != c1.ActionID || !strings.HasPrefix(c1.ActionID, "act_") {
 		t.Fatalf("idempotent capture: %+v %+v %v", c1, c2, err)
 	}
+	// Accepted, not done: still Authorized until the capture is processed.
+	assertStatus(t, e, p.ID, checkoutcom.StatusAuthorized)
+	e.sb.Flush()
+	assertStatus(t, e, p.ID, checkoutcom.StatusCaptured)
 	if _, err := e.client.Capture(ctx, p.ID, checkoutcom.ActionRequest{}, "cap-2"); notAllowed(t, err) {
 		t.Errorf("second capture: %v", err)
 	}
 	if _, err := e.client.Refund(ctx, p.ID, checkoutcom.ActionRequest{Amount: 1000}, "ref-1"); err != nil {
 		t.Fatal(err)
 	}
+	e.sb.Flush()
 	assertStatus(t, e, p.ID, checkoutcom.StatusPartiallyRefunded)
 	_, err = e.client.Refund(ctx, p.ID, checkoutcom.ActionRequest{Amount: 1501}, "ref-2")
 	if pe := classOf(t, err); pe.Class != httpx.Invalid || pe.Status != http.StatusUnprocessableEntity ||
@@ -391,6 +397,7 @@ func TestContractCaptureRefundVoid(t *testing.T) {
 	if _, err := e.client.Refund(ctx, p.ID, checkoutcom.ActionRequest{}, "ref-3"); err != nil {
 		t.Fatal(err)
 	}
+	e.sb.Flush()
 	assertStatus(t, e, p.ID, checkoutcom.StatusRefunded)
 	if _, err := e.client.Void(ctx, p.ID, checkoutcom.ActionRequest{}, "void-1"); notAllowed(t, err) {
 		t.Errorf("void after refund: %v", err)
@@ -403,6 +410,7 @@ func TestContractCaptureRefundVoid(t *testing.T) {
 	if _, err := e.client.Void(ctx, v.ID, checkoutcom.ActionRequest{Reference: "ord_void"}, "void-2"); err != nil {
 		t.Fatal(err)
 	}
+	e.sb.Flush()
 	assertStatus(t, e, v.ID, checkoutcom.StatusVoided)
 	if _, err := e.client.Capture(ctx, v.ID, checkoutcom.ActionRequest{}, "cap-3"); notAllowed(t, err) {
 		t.Errorf("capture after void: %v", err)

@@ -22,9 +22,9 @@ type PaymentRequest struct {
 	Capture             bool   // always sent: Checkout.com defaults to true, the SDK to false
 	ProcessingChannelID string // defaults to Config.ProcessingChannelID
 	CustomerEmail       string
-	ThreeDS             bool
-	SuccessURL          string
-	FailureURL          string
+	ThreeDS             bool              // also when Config.ThreeDS
+	SuccessURL          string            // defaults to Config.SuccessURL
+	FailureURL          string            // defaults to Config.FailureURL
 	Metadata            map[string]string // ≤ 20 keys, values ≤ 255 chars
 }
 
@@ -154,6 +154,13 @@ func (c *Client) RequestPayment(ctx context.Context, req PaymentRequest, idempot
 	}
 	if body.ProcessingChannelID == "" {
 		body.ProcessingChannelID = c.channel
+	}
+	body.ThreeDS.Enabled = req.ThreeDS || c.threeDS
+	if body.SuccessURL == "" {
+		body.SuccessURL = c.successURL
+	}
+	if body.FailureURL == "" {
+		body.FailureURL = c.failureURL
 	}
 	if req.CustomerEmail != "" {
 		body.Customer = &customerBody{Email: req.CustomerEmail}

@@ -14,15 +14,21 @@ import (
 // EventType is a webhook's type.
 type EventType string
 
-// Webhook event types payflow handles.
+// Webhook event types (PROVIDERS.md). A capture, refund or void answered
+// 202 ends in one of its *ed or *_declined events; *_pending may come first.
 const (
 	EventPaymentApproved        EventType = "payment_approved"
 	EventPaymentDeclined        EventType = "payment_declined"
 	EventPaymentPending         EventType = "payment_pending"
 	EventPaymentCaptured        EventType = "payment_captured"
+	EventPaymentCapturePending  EventType = "payment_capture_pending"
 	EventPaymentCaptureDeclined EventType = "payment_capture_declined"
 	EventPaymentVoided          EventType = "payment_voided"
+	EventPaymentVoidDeclined    EventType = "payment_void_declined"
 	EventPaymentRefunded        EventType = "payment_refunded"
+	EventPaymentRefundPending   EventType = "payment_refund_pending"
+	EventPaymentRefundDeclined  EventType = "payment_refund_declined"
+	EventPaymentPaid            EventType = "payment_paid"
 	EventPaymentExpired         EventType = "payment_expired"
 	EventPaymentCanceled        EventType = "payment_canceled"
 )

@@ -3,7 +3,12 @@ package checkoutcom
 import (
 	"encoding/json"
 	"net/http"
+	"time"
 )
+
+// actionDelay is how long a capture, refund or void takes to be processed
+// after its 202: the outcome arrives later, as on Checkout.com.
+const actionDelay = 50 * time.Millisecond
 
 // codeNotAllowed marks an action the payment's state does not allow (403).
 const codeNotAllowed = "action_not_allowed"
@@ -14,9 +19,92 @@ type actionRequest struct {
 	Metadata  map[string]json.RawMessage `json:"metadata"`
 }
 
-// actionHandler decodes and checks an action request, then runs apply on the
-// payment under the lock. apply returns the recorded action, or 422 codes.
-func (s *Sandbox) actionHandler(event string, apply func(p *payment, req actionRequest) (*action, string)) apiFunc {
+// actionKind is one of capture, refund and void: how it is checked, applied
+// and announced.
+type actionKind struct {
+	name           string // Capture, Refund, Void
+	done, declined string // webhook types of the outcome
+	pending        string // webhook type sent first when the outcome is a decline
+	check          func(p *payment, req actionRequest) (int64, string)
+	apply          func(p *payment, amount int64)
+	declinedFor    func(b behaviour) bool
+}
+
+var (
+	captureKind = actionKind{
+		name: actionCapture, done: "payment_captured", declined: "payment_capture_declined", pending: "payment_capture_pending",
+		check: func(p *payment, req actionRequest) (int64, string) {
+			if p.status != statusAuthorized {
+				return 0, codeNotAllowed
+			}
+			amount := req.Amount
+			if amount == 0 {
+				amount = p.amount
+			}
+			if amount > p.amount {
+				return 0, "capture_amount_exceeds_balance"
+			}
+			return amount, ""
+		},
+		apply: func(p *payment, amount int64) {
+			p.captured = amount
+			p.status = statusCaptured
+			if amount < p.amount {
+				p.status = statusPartiallyCaptured
+			}
+		},
+		declinedFor: func(b behaviour) bool { return b.declineCapture },
+	}
+	voidKind = actionKind{
+		name: actionVoid, done: "payment_voided", declined: "payment_void_declined", pending: "",
+		check: func(p *payment, _ actionRequest) (int64, string) {
+			if p.status != statusAuthorized {
+				return 0, codeNotAllowed
+			}
+			return p.amount, ""
+		},
+		apply: func(p *payment, amount int64) {
+			p.status = statusVoided
+			p.voided = amount
+		},
+		declinedFor: func(b behaviour) bool { return b.declineVoids },
+	}
+	refundKind = actionKind{
+		name: actionRefund, done: "payment_refunded", declined: "payment_refund_declined", pending: "payment_refund_pending",
+		check: func(p *payment, req actionRequest) (int64, string) {
+			switch p.status {
+			case statusCaptured, statusPartiallyCaptured, statusPartiallyRefunded:
+			default:
+				return 0, codeNotAllowed
+			}
+			remaining := p.captured - p.refunded
+			amount := req.Amount
+			if amount == 0 {
+				amount = remaining
+			}
+			if amount > remaining {
+				return 0, "refund_amount_exceeds_balance"
+			}
+			return amount, ""
+		},
+		apply: func(p *payment, amount int64) {
+			p.refunded += amount
+			p.status = statusPartiallyRefunded
+			if p.refunded == p.captured {
+				p.status = statusRefunded
+			}
+		},
+		declinedFor: func(b behaviour) bool { return b.declineRefunds },
+	}
+)
+
+// actionHandler serves POST /payments/{id}/captures|refunds|voids: it checks
+// the request against the payment's state (403 when the state does not allow
+// it, 422 for a bad amount), answers 202 with the action id and processes
+// the action actionDelay later: the outcome is then in GET /payments/{id},
+// /actions and a webhook. While an action is being processed the payment
+// allows no other (403).
+func (s *Sandbox) actionHandler(kind actionKind) apiFunc {
 	return func(w http.ResponseWriter, r *http.Request) (int, any) {
 		var req actionRequest
 		if err := decodeBody(r, w, &req); err != nil {
@@ -41,8 +129,8 @@ func (s *Sandbox) actionHandler(event string, apply func(p *payment, req actionR
 		if p == nil {
 			return http.StatusNotFound, nil
 		}
-		a, code := apply(p, req)
-		if code == codeNotAllowed {
+		amount, code := kind.check(p, req)
+		if code == codeNotAllowed || (code == "" && p.processing > 0) {
 			// Checkout.com answers 403, without a body, for an action the
 			// payment's state does not allow.
 			return http.StatusForbidden, nil
@@ -50,62 +138,40 @@ func (s *Sandbox) actionHandler(event string, apply func(p *payment, req actionR
 		if code != "" {
 			return http.StatusUnprocessableEntity, errorBody(w, "request_invalid", []string{code})
 		}
-		s.emit(p, event, a)
-		s.log.Info("sandbox payment action", "payment", p.id, "action", a.kind, "amount", a.amount, "status", p.status)
+		id := newID("act_")
+		p.processing++
+		s.schedule(actionDelay, func() { s.process(p.id, id, kind, amount, req.Reference, req.Metadata) })
+		s.log.Info("sandbox payment action accepted", "payment", p.id, "action", kind.name, "amount", amount)
 		return http.StatusAccepted, map[string]any{
-			"action_id": a.id,
-			"reference": a.reference,
+			"action_id": id,
+			"reference": req.Reference,
 			"_links":    map[string]any{"payment": link(p.base + "/payments/" + p.id)},
 		}
 	}
 }
 
-// captureAction is POST /payments/{id}/captures: only an authorized payment,
-// for at most the authorized amount.
-func (s *Sandbox) captureAction(p *payment, req actionRequest) (*action, string) {
-	if p.status != statusAuthorized {
-		return nil, codeNotAllowed
+// process decides an accepted action: approved (the payment moves) or, for
+// the documented test cards, declined (it stays), then announces it.
+func (s *Sandbox) process(paymentID, actionID string, kind actionKind, amount int64, reference string, metadata map[string]json.RawMessage) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.payments[paymentID]
+	p.processing--
+	resp := respApproved
+	if kind.declinedFor(behaviourOf(p.card)) {
+		resp = respActionFailed
 	}
-	amount := req.Amount
-	if amount == 0 {
-		amount = p.amount
+	a := s.addAction(p, kind.name, amount, resp, reference, metadata)
+	a.id = actionID
+	if !a.approved {
+		if kind.pending != "" {
+			s.emit(p, kind.pending, a)
+		}
+		s.emit(p, kind.declined, a)
+		s.log.Info("sandbox payment action declined", "payment", p.id, "action", kind.name, "status", p.status)
+		return
 	}
-	if amount > p.amount {
-		return nil, "capture_amount_exceeds_balance"
-	}
-	return s.captureLocked(p, amount, req.Reference, req.Metadata), ""
-}
-
-// voidAction is POST /payments/{id}/voids: releases a whole authorization.
-func (s *Sandbox) voidAction(p *payment, req actionRequest) (*action, string) {
-	if p.status != statusAuthorized {
-		return nil, codeNotAllowed
-	}
-	p.status = statusVoided
-	p.voided = p.amount
-	return s.addAction(p, actionVoid, p.amount, respApproved, req.Reference, req.Metadata), ""
-}
-
-// refundAction is POST /payments/{id}/refunds: up to what was captured and
-// not yet refunded.
-func (s *Sandbox) refundAction(p *payment, req actionRequest) (*action, string) {
-	switch p.status {
-	case statusCaptured, statusPartiallyCaptured, statusPartiallyRefunded:
-	default:
-		return nil, codeNotAllowed
-	}
-	remaining := p.captured - p.refunded
-	amount := req.Amount
-	if amount == 0 {
-		amount = remaining
-	}
-	if amount > remaining {
-		return nil, "refund_amount_exceeds_balance"
-	}
-	p.refunded += amount
-	p.status = statusPartiallyRefunded
-	if p.refunded == p.captured {
-		p.status = statusRefunded
-	}
-	return s.addAction(p, actionRefund, amount, respApproved, req.Reference, req.Metadata), ""
+	kind.apply(p, amount)
+	s.emit(p, kind.done, a)
+	s.log.Info("sandbox payment action", "payment", p.id, "action", kind.name, "amount", amount, "status", p.status)
 }

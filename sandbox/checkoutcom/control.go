@@ -3,6 +3,7 @@ package checkoutcom
 import (
 	"html/template"
 	"net/http"
+	"net/url"
 	"strings"
 )
 
@@ -80,6 +81,15 @@ func (s *Sandbox) completeThreeDS(w http.ResponseWriter, r *http.Request) {
 	if !p.approved {
 		next = p.failureURL
 	}
+	if next != "" {
+		// Checkout.com appends the session id to the return URL.
+		if u, err := url.Parse(next); err == nil {
+			q := u.Query()
+			q.Set("cko-session-id", "sid_"+strings.TrimPrefix(id, "pay_"))
+			u.RawQuery = q.Encode()
+			next = u.String()
+		}
+	}
 	s.mu.Unlock()
 	s.log.Info("sandbox 3ds completed", "payment", id, "status", status)
 	switch {
@@ -137,5 +147,28 @@ var donePage = template.Must(template.New("done").Parse(`<!doctype html>
 <html><head><meta charset="utf-8"><title>3-D Secure (sandbox)</title></head>
 <body style="font-family: sans-serif; max-width: 30em; margin: 3em auto">
 <p>Payment <code>{{.ID}}</code> is now <strong id="status">{{.Status}}</strong>.</p>
+</body></html>
+`))
+
+// returnPage is GET /return/{outcome}: where payflow's dev configuration
+// sends the customer after a 3-D Secure challenge (success_url and
+// failure_url), standing in for the shop's own page.
+func (s *Sandbox) returnPage(w http.ResponseWriter, r *http.Request) {
+	outcome := r.PathValue("outcome")
+	if outcome != "success" && outcome != "failure" {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	if err := returnTemplate.Execute(w, map[string]string{"Outcome": outcome, "Session": r.URL.Query().Get("cko-session-id")}); err != nil {
+		s.log.Warn("sandbox 3ds return page", "error", err)
+	}
+}
+
+var returnTemplate = template.Must(template.New("return").Parse(`<!doctype html>
+<html><head><meta charset="utf-8"><title>Payment {{.Outcome}} (sandbox)</title></head>
+<body style="font-family: sans-serif; max-width: 30em; margin: 3em auto">
+<p id="outcome">3-D Secure {{if eq .Outcome "success"}}passed{{else}}failed{{end}}{{if .Session}} (session <code>{{.Session}}</code>){{end}}.</p>
+<p>The shop learns the payment's outcome from Checkout.com's webhook; this page only ends the customer's detour.</p>
 </body></html>
 `))

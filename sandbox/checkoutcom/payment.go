@@ -48,6 +48,7 @@ type payment struct {
 	base                    string // external base URL for _links
 
 	captured, refunded, voided int64
+	processing                 int // actions accepted (202) and not yet processed
 	actions                    []*action
 	nextEvent                  time.Time // earliest send time of the next webhook
 }
@@ -92,27 +93,18 @@ func (s *Sandbox) authorize(p *payment, resp gatewayResponse) {
 }
 
 // autoCapture captures a capture:true payment that is still only authorized
-// (a void or manual capture may have come first).
+// (a void or manual capture may have come first); the capture-declined
+// test card is declined, and the payment stays Authorized.
 func (s *Sandbox) autoCapture(id string) {
 	s.mu.Lock()
 	p := s.payments[id]
-	if p == nil || p.status != statusAuthorized {
+	if p == nil || p.status != statusAuthorized || p.processing > 0 {
 		s.mu.Unlock()
 		return
 	}
-	a := s.captureLocked(p, p.amount, "", nil)
-	s.emit(p, "payment_captured", a)
+	p.processing++
 	s.mu.Unlock()
-}
-
-// captureLocked captures amount of an authorized payment. s.mu must be held.
-func (s *Sandbox) captureLocked(p *payment, amount int64, reference string, metadata map[string]json.RawMessage) *action {
-	p.captured = amount
-	p.status = statusCaptured
-	if amount < p.amount {
-		p.status = statusPartiallyCaptured
-	}
-	return s.addAction(p, actionCapture, amount, respApproved, reference, metadata)
+	s.process(id, newID("act_"), captureKind, p.amount, "", nil)
 }
 
 // view is the GET /payments/{id} body.

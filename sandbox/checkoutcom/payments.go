@@ -46,20 +46,21 @@ func (s *Sandbox) requestPayment(w http.ResponseWriter, r *http.Request) (int, a
 	s.payments[p.id] = p
 	s.order = append(s.order, p.id)
 
-	// The documented test cards; any other valid card is approved.
-	switch c.number {
-	case "4000000000003220":
+	b := behaviourOf(c)
+	switch {
+	case b.threeDS && p.threeDS:
+		// 3-D Secure was asked for and the card needs a challenge.
 		p.status = statusPending
-		p.threeDS = true
 		s.emit(p, "payment_pending", nil)
 		s.log.Info("sandbox payment pending 3ds", "payment", p.id, "amount", p.amount)
 		return http.StatusAccepted, p.acceptedView()
-	case "4000000000000002":
-		s.authorize(p, respDoNotHonour)
-	case "4000000000009995":
-		s.authorize(p, respInsufficientFunds)
+	case b.threeDS:
+		// Strong customer authentication required but not requested: a
+		// soft decline.
+		s.authorize(p, respSCARequired)
 	default:
-		s.authorize(p, respApproved)
+		// Frictionless: with or without 3-D Secure, the outcome at once.
+		s.authorize(p, b.resp)
 	}
 	s.log.Info("sandbox payment", "payment", p.id, "status", p.status, "amount", p.amount)
 	return http.StatusCreated, p.createdView()

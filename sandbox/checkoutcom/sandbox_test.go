@@ -14,7 +14,10 @@ import (
 	"time"
 )
 
-const testSecret = "sk_sbox_unit"
+const (
+	testSecret  = "sk_sbox_unit"
+	testChannel = "pc_unit0000000000000000000000"
+)
 
 type fakeClock struct {
 	mu sync.Mutex
@@ -91,7 +94,8 @@ func tokenFor(t *testing.T, base, number string) string {
 }
 
 func paymentBody(tok string) map[string]any {
-	return map[string]any{"source": map[string]any{"type": "token", "token": tok}, "amount": 1000, "currency": "GBP", "reference": "ord_1"}
+	return map[string]any{"source": map[string]any{"type": "token", "token": tok}, "amount": 1000, "currency": "GBP", "reference": "ord_1",
+		"processing_channel_id": testChannel}
 }
 
 func codes(body map[string]any) []string {
@@ -155,6 +159,9 @@ func TestPaymentValidation(t *testing.T) {
 		{"nested metadata", func(p map[string]any) { p["metadata"] = map[string]any{"a": map[string]any{"b": 1}} }, []string{"metadata_invalid"}},
 		{"long metadata", func(p map[string]any) { p["metadata"] = map[string]any{"a": strings.Repeat("x", 256)} }, []string{"metadata_invalid"}},
 		{"channel", func(p map[string]any) { p["processing_channel_id"] = "ch_1" }, []string{"processing_channel_id_invalid"}},
+		{"short channel", func(p map[string]any) { p["processing_channel_id"] = "pc_payflowdev000000000000000" }, []string{"processing_channel_id_invalid"}},
+		{"channel characters", func(p map[string]any) { p["processing_channel_id"] = "pc_PAYFLOWDEV0000000000000000" }, []string{"processing_channel_id_invalid"}},
+		{"no channel", func(p map[string]any) { delete(p, "processing_channel_id") }, []string{"processing_channel_id_required"}},
 	}
 	for _, tc := range cases {
 		p := paymentBody(tok)
@@ -256,6 +263,7 @@ func TestCloseCancelsScheduledEvents(t *testing.T) {
 func TestThreeDSPageAndForm(t *testing.T) {
 	_, base := newTestSandbox(t, Config{})
 	p := paymentBody(tokenFor(t, base, "4000000000003220"))
+	p["3ds"] = map[string]any{"enabled": true}
 	p["success_url"] = "https://shop.example/ok"
 	p["failure_url"] = "https://shop.example/fail"
 	st, _, out := call(t, "POST", base+"/payments", p)
@@ -279,7 +287,7 @@ func TestThreeDSPageAndForm(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "https://shop.example/fail" {
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "https://shop.example/fail?cko-session-id=sid_"+strings.TrimPrefix(out["id"].(string), "pay_") {
 		t.Errorf("form post = %d %s", resp.StatusCode, resp.Header.Get("Location"))
 	}
 	if st, _, got := call(t, "GET", base+"/payments/"+out["id"].(string), nil); st != 200 || got["status"] != "Declined" || got["response_code"] != "20005" {

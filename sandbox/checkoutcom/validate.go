@@ -48,7 +48,10 @@ func (req *paymentRequest) validate() (int64, []string) {
 	if len(req.Reference) > 50 {
 		codes = append(codes, "reference_invalid")
 	}
-	if req.ProcessingChannelID != "" && !strings.HasPrefix(req.ProcessingChannelID, "pc_") {
+	switch {
+	case req.ProcessingChannelID == "":
+		codes = append(codes, "processing_channel_id_required")
+	case !validChannel(req.ProcessingChannelID):
 		codes = append(codes, "processing_channel_id_invalid")
 	}
 	if req.Customer != nil && req.Customer.Email != "" && !strings.Contains(req.Customer.Email, "@") {
@@ -64,6 +67,21 @@ func (req *paymentRequest) validate() (int64, []string) {
 		codes = append(codes, "metadata_invalid")
 	}
 	return amount, codes
+}
+
+// validChannel checks the shape of a processing channel id: pc_ and 26
+// lowercase letters or digits.
+func validChannel(id string) bool {
+	rest, ok := strings.CutPrefix(id, "pc_")
+	if !ok || len(rest) != 26 {
+		return false
+	}
+	for _, r := range rest {
+		if (r < 'a' || r > 'z') && (r < '0' || r > '9') {
+			return false
+		}
+	}
+	return true
 }
 
 func isCurrency(c string) bool {

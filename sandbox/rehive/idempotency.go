@@ -31,7 +31,6 @@ type idemEntry struct {
 	at      time.Time
 }
 
-//
 // It also applies lose_answers_next to the money-moving calls: the call is
 // carried out and its answer kept under the key (what was lost is the way
 // back, e.g. a gateway timing out in front of Rehive), then lost: a 502, a
@@ -147,4 +146,3 @@ func (ix *idempotency) pruneLocked() {
 		}
 	}
 }
-
