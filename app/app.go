@@ -46,7 +46,8 @@ type App struct {
 // New connects to PostgreSQL and Temporal lazily, so it succeeds while they
 // are down; /readyz reports them.
 func New(cfg config.Config, logger *slog.Logger) (*App, error) {
-	st, err := store.Open(cfg.DatabaseURL, cfg.DBMaxOpenConns, cfg.DBMaxIdleConns)
+	st, err := store.OpenTimeouts(cfg.DatabaseURL, cfg.DBMaxOpenConns, cfg.DBMaxIdleConns,
+		store.Timeouts{Connect: cfg.DBConnectTimeout, Statement: cfg.DBStatementTimeout})
 	if err != nil {
 		return nil, err
 	}
@@ -64,6 +65,7 @@ func New(cfg config.Config, logger *slog.Logger) (*App, error) {
 		Config: cfg, Logger: logger, Store: st, Temporal: tc, Registry: prometheus.NewRegistry(),
 		CheckoutCom: checkoutcom.New(checkoutcom.Config{
 			BaseURL: cfg.CheckoutCom.BaseURL, SecretKey: cfg.CheckoutCom.SecretKey, ProcessingChannelID: cfg.CheckoutCom.ProcessingChannelID,
+			ThreeDS: true, SuccessURL: cfg.CheckoutCom.SuccessURL, FailureURL: cfg.CheckoutCom.FailureURL,
 			Timeout: 20 * time.Second,
 		}),
 		Rehive: rehive.New(rehive.Config{BaseURL: cfg.Rehive.BaseURL, AdminToken: cfg.Rehive.AdminToken, Timeout: 20 * time.Second}),
@@ -96,7 +98,13 @@ func (a *App) Close() {
 func (a *App) Migrate(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	v, err := schema.Migrate(ctx, a.Store.DB().DB)
+	// Migrations may run longer than the statement timeout of the pool.
+	mst, err := store.OpenTimeouts(a.Config.DatabaseURL, 1, 1, store.Timeouts{Connect: a.Config.DBConnectTimeout})
+	if err != nil {
+		return err
+	}
+	defer mst.Close()
+	v, err := schema.Migrate(ctx, mst.DB().DB)
 	if err != nil {
 		return err
 	}
@@ -145,8 +153,16 @@ func (a *App) ServeAPI(ctx context.Context, ln net.Listener) error {
 	go func() { defer func() { relayDone <- struct{}{} }(); a.keepReconcileSchedule(relayCtx) }()
 	// Both finish the work in flight before the store closes.
 	defer func() { stopRelay(); <-relayDone; <-relayDone }()
-	errc := make(chan error, 1)
+	pruneDone := make(chan struct{})
+	go func() { defer close(pruneDone); a.pruneLoop(relayCtx) }()
+	defer func() { stopRelay(); <-pruneDone }()
+	errc := make(chan error, 2)
 	go func() { errc <- app.Listener(ln) }()
+	go func() {
+		if err := a.serveOps(relayCtx); err != nil {
+			errc <- err
+		}
+	}()
 	a.Logger.Info("api listening", "addr", ln.Addr().String())
 	select {
 	case err := <-errc:

@@ -6,6 +6,7 @@ package config
 import (
 	"fmt"
 	"io"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -38,13 +39,22 @@ var Vars = []Var{
 	{"PAYFLOW_BODY_LIMIT", "1048576", "largest accepted request body, bytes", false},
 	{"PAYFLOW_RECONCILE_INTERVAL", "5m", "how often the reconciliation schedule runs (settles what webhooks and closed workflows left behind)", false},
 	{"PAYFLOW_LATE_WINDOW", "1h", "how long a checkout that closed unpaid still refunds a payment that arrives; the reconciliation settles what comes later", false},
-	{"PAYFLOW_ENV", "production", "dev lets `payflow api` and `payflow worker` run with the public dev secrets; anything else makes them refuse to", false},
+	{"PAYFLOW_REQUEST_TIMEOUT", "10s", "deadline of every API request (its database and Temporal calls); past it the answer is 503", false},
+	{"PAYFLOW_DB_CONNECT_TIMEOUT", "5s", "PostgreSQL: deadline to open a connection (lib/pq connect_timeout)", false},
+	{"PAYFLOW_DB_STATEMENT_TIMEOUT", "5s", "PostgreSQL: statement_timeout of every session; a connection that stays silent past it (plus 5 s) is closed", false},
+	{"PAYFLOW_IDEMPOTENCY_TTL", "24h", "how long an Idempotency-Key is remembered; older keys are pruned", false},
+	{"PAYFLOW_INBOX_RETENTION", "168h", "how long handled webhook inbox rows are kept (at least 96h: it must outlast the Checkout.com freshness window)", false},
+	{"PAYFLOW_PRUNE_INTERVAL", "1h", "how often expired idempotency keys and old inbox rows are pruned", false},
+	{"PAYFLOW_OPS_ADDR", "", "serve /metrics (and /healthz) on this separate operations address instead of the API address", false},
+	{"PAYFLOW_ENV", "production", "dev: the demo environment. Anything else is production: `payflow dev` and `payflow sandbox` refuse to run, and `payflow api` and `payflow worker` refuse public dev secrets, keys shorter than 16 characters, the dev database password and sandbox provider URLs", false},
 	{"PAYFLOW_LOG_FORMAT", "", "text or json (default: text for dev, json otherwise)", false},
 	{"PAYFLOW_LOG_LEVEL", "info", "debug, info, warn or error", false},
 	{"PAYFLOW_PUBLIC_URL", "http://127.0.0.1:8080", "dev/sandbox: where the sandboxes post webhooks", false},
 	{"CHECKOUTCOM_BASE_URL", "http://127.0.0.1:8090/sandbox/checkoutcom", "Checkout.com API (https://api.checkout.com in production)", false},
 	{"CHECKOUTCOM_SECRET_KEY", "sk_sbox_payflow_dev", "Checkout.com secret key", true},
-	{"CHECKOUTCOM_PROCESSING_CHANNEL_ID", "pc_payflowdev000000000000000", "Checkout.com processing channel", false},
+	{"CHECKOUTCOM_PROCESSING_CHANNEL_ID", "pc_payflowdev0000000000000000", "Checkout.com processing channel (pc_ + 26 characters; required)", false},
+	{"CHECKOUTCOM_3DS_SUCCESS_URL", "http://127.0.0.1:8090/sandbox/checkoutcom/return/success", "where the customer's browser goes after a passed 3-D Secure challenge (payflow requests 3-D Secure on every card payment)", false},
+	{"CHECKOUTCOM_3DS_FAILURE_URL", "http://127.0.0.1:8090/sandbox/checkoutcom/return/failure", "where the customer's browser goes after a failed 3-D Secure challenge", false},
 	{"CHECKOUTCOM_WEBHOOK_AUTH_KEY", "cko-dev-authorization-key", "Checkout.com webhook authorization header key", true},
 	{"CHECKOUTCOM_WEBHOOK_SIGNATURE_KEY", "cko-dev-signature-key", "Checkout.com webhook signature key", true},
 	{"REHIVE_BASE_URL", "http://127.0.0.1:8090/sandbox/rehive/3", "Rehive platform API v3 (https://api.rehive.com/3 in production)", false},
@@ -80,10 +90,21 @@ type Config struct {
 	ReconcileInterval time.Duration
 	// LateWindow is workflows.CheckoutInput.LateWindow.
 	LateWindow time.Duration
-	Env        string
-	LogFormat  string
-	LogLevel   string
-	PublicURL  string
+	// RequestTimeout is every API request's deadline.
+	RequestTimeout     time.Duration
+	DBConnectTimeout   time.Duration
+	DBStatementTimeout time.Duration
+	// IdempotencyTTL is how long an Idempotency-Key holds.
+	IdempotencyTTL time.Duration
+	// InboxRetention is how long handled inbox rows are kept.
+	InboxRetention time.Duration
+	PruneInterval  time.Duration
+	// OpsAddr, when set, serves /metrics apart from the API.
+	OpsAddr   string
+	Env       string
+	LogFormat string
+	LogLevel  string
+	PublicURL string
 
 	CheckoutCom CheckoutCom
 	Rehive      Rehive
@@ -93,6 +114,8 @@ type Config struct {
 // CheckoutCom holds the Checkout.com settings.
 type CheckoutCom struct {
 	BaseURL, SecretKey, ProcessingChannelID, WebhookAuthKey, WebhookSignatureKey string
+	// SuccessURL and FailureURL end a 3-D Secure challenge.
+	SuccessURL, FailureURL string
 }
 
 // Rehive holds the Rehive settings.
@@ -141,33 +164,42 @@ func Load(getenv func(string) string) (Config, error) {
 		return d
 	}
 	c := Config{
-		DatabaseURL:       get("DATABASE_URL"),
-		DBMaxOpenConns:    num("PAYFLOW_DB_MAX_OPEN_CONNS"),
-		DBMaxIdleConns:    num("PAYFLOW_DB_MAX_IDLE_CONNS"),
-		TemporalAddress:   get("TEMPORAL_ADDRESS"),
-		Namespace:         get("TEMPORAL_NAMESPACE"),
-		TaskQueue:         get("PAYFLOW_TASK_QUEUE"),
-		APIAddr:           get("PAYFLOW_API_ADDR"),
-		UIAddr:            get("PAYFLOW_UI_ADDR"),
-		SandboxAddr:       get("PAYFLOW_SANDBOX_ADDR"),
-		DataDir:           get("PAYFLOW_DATA_DIR"),
-		APIKeys:           list(get("PAYFLOW_API_KEYS"), false),
-		Managed:           list(get("PAYFLOW_MANAGED_CURRENCIES"), true),
-		PaymentTimeout:    dur("PAYFLOW_PAYMENT_TIMEOUT"),
-		StallTimeout:      dur("PAYFLOW_STALL_TIMEOUT"),
-		BodyLimit:         num("PAYFLOW_BODY_LIMIT"),
-		ReconcileInterval: dur("PAYFLOW_RECONCILE_INTERVAL"),
-		LateWindow:        dur("PAYFLOW_LATE_WINDOW"),
-		Env:               get("PAYFLOW_ENV"),
-		LogFormat:         get("PAYFLOW_LOG_FORMAT"),
-		LogLevel:          get("PAYFLOW_LOG_LEVEL"),
-		PublicURL:         strings.TrimRight(get("PAYFLOW_PUBLIC_URL"), "/"),
+		DatabaseURL:        get("DATABASE_URL"),
+		DBMaxOpenConns:     num("PAYFLOW_DB_MAX_OPEN_CONNS"),
+		DBMaxIdleConns:     num("PAYFLOW_DB_MAX_IDLE_CONNS"),
+		TemporalAddress:    get("TEMPORAL_ADDRESS"),
+		Namespace:          get("TEMPORAL_NAMESPACE"),
+		TaskQueue:          get("PAYFLOW_TASK_QUEUE"),
+		APIAddr:            get("PAYFLOW_API_ADDR"),
+		UIAddr:             get("PAYFLOW_UI_ADDR"),
+		SandboxAddr:        get("PAYFLOW_SANDBOX_ADDR"),
+		DataDir:            get("PAYFLOW_DATA_DIR"),
+		APIKeys:            list(get("PAYFLOW_API_KEYS"), false),
+		Managed:            list(get("PAYFLOW_MANAGED_CURRENCIES"), true),
+		PaymentTimeout:     dur("PAYFLOW_PAYMENT_TIMEOUT"),
+		StallTimeout:       dur("PAYFLOW_STALL_TIMEOUT"),
+		BodyLimit:          num("PAYFLOW_BODY_LIMIT"),
+		ReconcileInterval:  dur("PAYFLOW_RECONCILE_INTERVAL"),
+		LateWindow:         dur("PAYFLOW_LATE_WINDOW"),
+		RequestTimeout:     dur("PAYFLOW_REQUEST_TIMEOUT"),
+		DBConnectTimeout:   dur("PAYFLOW_DB_CONNECT_TIMEOUT"),
+		DBStatementTimeout: dur("PAYFLOW_DB_STATEMENT_TIMEOUT"),
+		IdempotencyTTL:     dur("PAYFLOW_IDEMPOTENCY_TTL"),
+		InboxRetention:     dur("PAYFLOW_INBOX_RETENTION"),
+		PruneInterval:      dur("PAYFLOW_PRUNE_INTERVAL"),
+		OpsAddr:            get("PAYFLOW_OPS_ADDR"),
+		Env:                get("PAYFLOW_ENV"),
+		LogFormat:          get("PAYFLOW_LOG_FORMAT"),
+		LogLevel:           get("PAYFLOW_LOG_LEVEL"),
+		PublicURL:          strings.TrimRight(get("PAYFLOW_PUBLIC_URL"), "/"),
 		CheckoutCom: CheckoutCom{
 			BaseURL:             strings.TrimRight(get("CHECKOUTCOM_BASE_URL"), "/"),
 			SecretKey:           get("CHECKOUTCOM_SECRET_KEY"),
 			ProcessingChannelID: get("CHECKOUTCOM_PROCESSING_CHANNEL_ID"),
 			WebhookAuthKey:      get("CHECKOUTCOM_WEBHOOK_AUTH_KEY"),
 			WebhookSignatureKey: get("CHECKOUTCOM_WEBHOOK_SIGNATURE_KEY"),
+			SuccessURL:          get("CHECKOUTCOM_3DS_SUCCESS_URL"),
+			FailureURL:          get("CHECKOUTCOM_3DS_FAILURE_URL"),
 		},
 		Rehive: Rehive{
 			BaseURL:         strings.TrimRight(get("REHIVE_BASE_URL"), "/"),
@@ -187,6 +219,9 @@ func Load(getenv func(string) string) (Config, error) {
 	if len(c.APIKeys) == 0 {
 		errs = append(errs, "PAYFLOW_API_KEYS: at least one key is required")
 	}
+	if c.InboxRetention > 0 && c.InboxRetention < CheckoutComEventMaxAge+24*time.Hour {
+		errs = append(errs, fmt.Sprintf("PAYFLOW_INBOX_RETENTION: at least %s, so a redelivered Checkout.com event is still known as a duplicate", CheckoutComEventMaxAge+24*time.Hour))
+	}
 	if f := c.LogFormat; f != "" && f != "text" && f != "json" {
 		errs = append(errs, "PAYFLOW_LOG_FORMAT: want text or json")
 	}
@@ -196,18 +231,77 @@ func Load(getenv func(string) string) (Config, error) {
 	return c, nil
 }
 
-// PublicDevSecrets names the credentials still at their dev defaults, which
-// are public: a production process must not run with them, or anyone could
-// call the API or forge a provider's webhook. (The database URL is left out:
-// its default is a local one.)
-func PublicDevSecrets(getenv func(string) string) []string {
-	var names []string
+// CheckoutComEventMaxAge is the freshness window of Checkout.com webhooks:
+// an event whose created_on is older is refused. Checkout.com retries a
+// delivery for about 2 days, keeping the event's created_on, so 72 h accepts
+// every legitimate retry; the inbox keeps rows longer than this
+// (PAYFLOW_INBOX_RETENTION), so a replay inside the window is a duplicate and
+// one outside it is refused, whatever has been pruned. (Their signature has
+// no timestamp of its own, unlike the ledger's.)
+const CheckoutComEventMaxAge = 72 * time.Hour
+
+// MinSecretLength is the shortest key or secret a production process takes.
+const MinSecretLength = 16
+
+// providerURLs are the provider base URLs, whose defaults are the sandboxes.
+var providerURLs = []string{"CHECKOUTCOM_BASE_URL", "REHIVE_BASE_URL", "LEDGER_BASE_URL"}
+
+// ProductionProblems lists why this environment must not run outside dev:
+// a credential at its public dev value (set explicitly or defaulted — the
+// defaults are in this repository, so anyone could call the API or forge a
+// provider's webhook with them), one shorter than MinSecretLength, the dev
+// database password, or a provider URL that points at the dev sandboxes.
+func ProductionProblems(getenv func(string) string) []string {
+	var out []string
+	value := func(name string) string {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			return v
+		}
+		return Default(name)
+	}
 	for _, v := range Vars {
-		if v.Secret && v.Name != "DATABASE_URL" && strings.TrimSpace(getenv(v.Name)) == "" {
-			names = append(names, v.Name)
+		if !v.Secret {
+			continue
+		}
+		val := value(v.Name)
+		switch {
+		case v.Name == "DATABASE_URL":
+			if devPassword(val) {
+				out = append(out, "DATABASE_URL uses the public dev password")
+			}
+		case v.Name == "PAYFLOW_API_KEYS":
+			for _, k := range list(val, false) {
+				if k == v.Default {
+					out = append(out, "PAYFLOW_API_KEYS holds the public dev key")
+				} else if len(k) < MinSecretLength {
+					out = append(out, fmt.Sprintf("PAYFLOW_API_KEYS holds a key shorter than %d characters", MinSecretLength))
+				}
+			}
+		case val == v.Default:
+			out = append(out, v.Name+" is its public dev value")
+		case len(val) < MinSecretLength:
+			out = append(out, fmt.Sprintf("%s is shorter than %d characters", v.Name, MinSecretLength))
 		}
 	}
-	return names
+	for _, name := range providerURLs {
+		val := strings.TrimRight(value(name), "/")
+		if val == strings.TrimRight(Default(name), "/") || strings.Contains(val, "/sandbox/") {
+			out = append(out, name+" points at the dev sandbox")
+		}
+	}
+	return out
+}
+
+// devPassword reports whether a database URL carries the dev default's password.
+func devPassword(dsn string) bool {
+	dev, err1 := url.Parse(Default("DATABASE_URL"))
+	u, err2 := url.Parse(dsn)
+	if err1 != nil || err2 != nil || u.User == nil {
+		return false
+	}
+	want, _ := dev.User.Password()
+	got, ok := u.User.Password()
+	return ok && got == want
 }
 
 // IsManaged reports whether payflow manages the Rehive currency code.
