@@ -4,11 +4,17 @@ GO ?= go
 BIN := bin/payflow
 export DATABASE_URL ?= postgres://payflow:payflow@127.0.0.1:5432/payflow?sslmode=disable
 
-.PHONY: run test test-deps build postgres vet lint fmt fuzz bench soak tidy
+.PHONY: run run-prod test test-deps build postgres vet lint fmt fuzz bench soak tidy
 
 ## run: start PostgreSQL if needed, then the whole stack (payflow dev)
 run: postgres build
-	$(BIN) dev
+	PAYFLOW_ENV=$${PAYFLOW_ENV:-dev} $(BIN) dev
+
+## run-prod: the production shape in the foreground: a real Temporal server
+## v1.32.0 on PostgreSQL, its Web UI, the sandboxes, two api and two worker
+## processes (scripts/run-prod.sh; Ctrl-C stops everything)
+run-prod: postgres
+	@scripts/run-prod.sh
 
 # Packages whose tests embed the Temporal server: building that server again
 # with the race detector would double the cold build, so they run without it.

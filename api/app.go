@@ -14,7 +14,6 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/recover"
-	"github.com/gofiber/fiber/v2/middleware/requestid"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.temporal.io/sdk/client"
 
@@ -60,7 +59,7 @@ func New(d Deps) *fiber.App {
 		WriteTimeout:          30 * time.Second,
 		IdleTimeout:           90 * time.Second,
 	})
-	app.Use(requestid.New(requestid.Config{ContextKey: "requestid"}))
+	app.Use(requestIDMiddleware, securityHeaders)
 	// Metrics wrap recovery, so that a panic is counted as the 500 it becomes.
 	app.Use(s.metrics.middleware(s.errorHandler))
 	app.Use(recover.New(recover.Config{
@@ -69,16 +68,30 @@ func New(d Deps) *fiber.App {
 			s.log.Error("panic in handler", "path", c.Path(), "request_id", requestID(c), "panic", fmt.Sprint(e), "stack", string(debug.Stack()))
 		},
 	}))
+	// The edge checks run before any route, webhook authentication included.
+	app.Use(refuseEncodedBodies, validateRequest, deadline(d.Config.RequestTimeout))
 
 	app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
 	app.Get("/readyz", s.readyz)
-	app.Get("/metrics", s.metrics.handler(d.Registry))
+	if d.Config.OpsAddr == "" {
+		app.Get("/metrics", s.metrics.handler(d.Registry))
+	}
 	app.Get("/openapi.json", serveOpenAPI)
 
 	v1 := app.Group("/v1", s.auth)
 	s.routes(v1)
 	s.webhookRoutes(app.Group("/webhooks"))
 	app.Use(func(c *fiber.Ctx) error { return errorf(http.StatusNotFound, "not_found", "no such route") })
+	return app
+}
+
+// Ops builds the operations app served on PAYFLOW_OPS_ADDR when it is set:
+// /metrics (and liveness) away from the public API address.
+func Ops(reg *prometheus.Registry) *fiber.App {
+	app := fiber.New(fiber.Config{AppName: "payflow-ops", DisableStartupMessage: true, ReadTimeout: 15 * time.Second, WriteTimeout: 30 * time.Second})
+	app.Use(securityHeaders)
+	app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
+	app.Get("/metrics", metricsHandler(reg))
 	return app
 }
 

@@ -16,6 +16,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/payflow/payflow/money"
 	"github.com/payflow/payflow/store"
 	"github.com/payflow/payflow/workflows"
 )
@@ -69,7 +70,7 @@ func (b *checkoutBody) validate() *Error {
 			f[fmt.Sprintf("lines[%d].quantity", i)] = "between 1 and 10000"
 		}
 	}
-	if b.Customer.Email != "" && !emailPattern.MatchString(b.Customer.Email) {
+	if b.Customer.Email != "" && (len(b.Customer.Email) > 254 || !emailPattern.MatchString(b.Customer.Email)) {
 		f["customer.email"] = "an email address"
 	}
 	switch b.Payment.Method {
@@ -184,10 +185,20 @@ func (s *server) priceCart(ctx context.Context, b checkoutBody) (int64, *Error, 
 		case p.Currency != b.Currency:
 			fields[fmt.Sprintf("lines[%d].sku", i)] = "priced in " + p.Currency
 		}
-		amount += p.Price * l.Quantity
+		line, ok1 := money.Mul(p.Price, l.Quantity)
+		sum, ok2 := money.Add(amount, line)
+		if !ok1 || !ok2 {
+			fields[fmt.Sprintf("lines[%d].quantity", i)] = "the cart's total is too large"
+		}
+		amount = sum
 	}
 	if len(fields) > 0 {
 		return 0, &Error{Status: http.StatusUnprocessableEntity, Code: "invalid_cart", Message: "the cart cannot be sold", Fields: fields}, nil
+	}
+	if amount <= 0 {
+		// Nothing to pay: no provider takes a zero payment, and a free
+		// order would hand out stock without a charge.
+		return 0, &Error{Status: http.StatusUnprocessableEntity, Code: "zero_amount", Message: "the cart prices to zero; nothing can be charged", Fields: map[string]string{"lines": "prices to 0"}}, nil
 	}
 	return amount, nil, nil
 }
@@ -222,7 +233,12 @@ func (s *server) startCheckout(ctx context.Context, b checkoutBody, order store.
 
 // loadOrder reads the order named by the :order_id parameter.
 func (s *server) loadOrder(c *fiber.Ctx) (store.Order, error) {
-	order, err := s.Store.GetOrder(c.UserContext(), c.Params("order_id"))
+	id := c.Params("order_id")
+	if !orderIDPattern.MatchString(id) {
+		// No order can have such an id (createCheckout validates it).
+		return store.Order{}, errorf(http.StatusNotFound, "checkout_not_found", "no checkout with this order id")
+	}
+	order, err := s.Store.GetOrder(c.UserContext(), id)
 	if errors.Is(err, store.ErrNotFound) {
 		return order, errorf(http.StatusNotFound, "checkout_not_found", "no checkout with this order id")
 	}
@@ -289,7 +305,11 @@ func (s *server) listCheckouts(c *fiber.Ctx) error {
 	if status != "" && !validStatus(status) {
 		return invalidFields(map[string]string{"status": "a checkout status"})
 	}
-	orders, err := s.Store.ListOrders(c.UserContext(), status, limit, c.Query("cursor"))
+	cursor := c.Query("cursor")
+	if cursor != "" && !orderIDPattern.MatchString(cursor) {
+		return invalidFields(map[string]string{"cursor": "not a cursor this endpoint returned"})
+	}
+	orders, err := s.Store.ListOrders(c.UserContext(), status, limit, cursor)
 	if errors.Is(err, store.ErrNotFound) {
 		return invalidFields(map[string]string{"cursor": "not a cursor this endpoint returned"})
 	}

@@ -140,7 +140,11 @@ func (s *server) putAccountLink(c *fiber.Ctx) error {
 }
 
 func (s *server) getAccountLink(c *fiber.Ctx) error {
-	l, err := s.Store.GetAccountLink(c.UserContext(), c.Params("rehive_account"))
+	account := c.Params("rehive_account")
+	if !providerIDPattern.MatchString(account) {
+		return errorf(http.StatusNotFound, "account_link_not_found", "no ledger account is linked to this Rehive account")
+	}
+	l, err := s.Store.GetAccountLink(c.UserContext(), account)
 	if errors.Is(err, store.ErrNotFound) {
 		return errorf(http.StatusNotFound, "account_link_not_found", "no ledger account is linked to this Rehive account")
 	}

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"net/http"
 
@@ -53,6 +54,10 @@ func (s *server) errorHandler(c *fiber.Ctx, err error) error {
 			code = "error"
 		}
 		apiErr = errorf(fe.Code, code, fe.Message)
+	case errors.Is(err, context.DeadlineExceeded):
+		// The request's deadline (PAYFLOW_REQUEST_TIMEOUT) passed in a dependency.
+		s.log.Warn("request deadline exceeded", "path", c.Path(), "request_id", requestID(c), "error", err)
+		apiErr = errorf(http.StatusServiceUnavailable, "request_timeout", "a dependency did not answer in time; retry shortly")
 	default:
 		s.log.Error("request failed", "path", c.Path(), "request_id", requestID(c), "error", err)
 		apiErr = errorf(http.StatusInternalServerError, "internal", "internal error; request id "+requestID(c))

@@ -52,5 +52,9 @@ func (m *metrics) middleware(onError fiber.ErrorHandler) fiber.Handler {
 }
 
 func (m *metrics) handler(reg *prometheus.Registry) fiber.Handler {
+	return metricsHandler(reg)
+}
+
+func metricsHandler(reg *prometheus.Registry) fiber.Handler {
 	return adaptor.HTTPHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 }

@@ -19,6 +19,11 @@ var (
 // 100 lines) cannot overflow.
 const maxPrice = 1_000_000_000_000
 
+const (
+	maxNameBytes = 200
+	maxStock     = 1_000_000_000
+)
+
 type productBody struct {
 	Name     *string `json:"name"`
 	Price    *int64  `json:"price"`
@@ -37,8 +42,8 @@ func (s *server) putProduct(c *fiber.Ctx) error {
 	if !skuPattern.MatchString(sku) {
 		fields["sku"] = "1-64 letters, digits, dot, dash or underscore"
 	}
-	if b.Name == nil || *b.Name == "" {
-		fields["name"] = "required"
+	if b.Name == nil || *b.Name == "" || len(*b.Name) > maxNameBytes {
+		fields["name"] = "required, at most 200 bytes"
 	}
 	if b.Price == nil || *b.Price < 0 || *b.Price > maxPrice {
 		fields["price"] = "required, integer minor units from 0 to 10^12"
@@ -46,8 +51,8 @@ func (s *server) putProduct(c *fiber.Ctx) error {
 	if b.Currency == nil || !currencyPattern.MatchString(*b.Currency) {
 		fields["currency"] = "required, ISO 4217 code such as USD"
 	}
-	if b.Stock == nil || *b.Stock < 0 {
-		fields["stock"] = "required, integer >= 0"
+	if b.Stock == nil || *b.Stock < 0 || *b.Stock > maxStock {
+		fields["stock"] = "required, integer from 0 to 10^9"
 	}
 	if len(fields) > 0 {
 		return invalidFields(fields)
@@ -67,7 +72,11 @@ func (s *server) putProduct(c *fiber.Ctx) error {
 }
 
 func (s *server) getProduct(c *fiber.Ctx) error {
-	p, err := s.Store.GetProduct(c.UserContext(), c.Params("sku"))
+	sku := c.Params("sku")
+	if !skuPattern.MatchString(sku) {
+		return errorf(http.StatusNotFound, "product_not_found", "no product with this sku")
+	}
+	p, err := s.Store.GetProduct(c.UserContext(), sku)
 	if errors.Is(err, store.ErrNotFound) {
 		return errorf(http.StatusNotFound, "product_not_found", "no product with this sku")
 	}

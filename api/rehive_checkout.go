@@ -18,6 +18,9 @@ import (
 // The customer's Rehive token is used inside these two requests only: it is
 // never stored, logged, or passed to a workflow.
 
+// maxRehiveToken bounds the customer's token (Rehive's are far shorter).
+const maxRehiveToken = 1024
+
 type rehiveTokenBody struct {
 	Token   string `json:"token"`
 	Account string `json:"account,omitempty"`
@@ -28,8 +31,11 @@ func (s *server) rehiveOrder(c *fiber.Ctx, body *rehiveTokenBody) (store.Order, 
 	if err := decodeJSON(c, body); err != nil {
 		return store.Order{}, err
 	}
-	if body.Token == "" {
+	if body.Token == "" || len(body.Token) > maxRehiveToken {
 		return store.Order{}, invalidFields(map[string]string{"token": "the customer's Rehive token"})
+	}
+	if body.Account != "" && !providerIDPattern.MatchString(body.Account) {
+		return store.Order{}, invalidFields(map[string]string{"account": "a Rehive account reference"})
 	}
 	order, err := s.loadOrder(c)
 	if err != nil {

@@ -41,7 +41,7 @@ var Vars = []Var{
 	{"PAYFLOW_LATE_WINDOW", "1h", "how long a checkout that closed unpaid still refunds a payment that arrives; the reconciliation settles what comes later", false},
 	{"PAYFLOW_REQUEST_TIMEOUT", "10s", "deadline of every API request (its database and Temporal calls); past it the answer is 503", false},
 	{"PAYFLOW_DB_CONNECT_TIMEOUT", "5s", "PostgreSQL: deadline to open a connection (lib/pq connect_timeout)", false},
-	{"PAYFLOW_DB_STATEMENT_TIMEOUT", "5s", "PostgreSQL: statement_timeout of every session; a connection that stays silent past it (plus 5 s) is closed", false},
+	{"PAYFLOW_DB_STATEMENT_TIMEOUT", "5s", "PostgreSQL: statement_timeout of every session; a connection that stays silent past it (plus 2 s) is closed", false},
 	{"PAYFLOW_IDEMPOTENCY_TTL", "24h", "how long an Idempotency-Key is remembered; older keys are pruned", false},
 	{"PAYFLOW_INBOX_RETENTION", "168h", "how long handled webhook inbox rows are kept (at least 96h: it must outlast the Checkout.com freshness window)", false},
 	{"PAYFLOW_PRUNE_INTERVAL", "1h", "how often expired idempotency keys and old inbox rows are pruned", false},

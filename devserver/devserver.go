@@ -56,8 +56,7 @@ type Options struct {
 // Server is a running embedded Temporal server.
 type Server struct {
 	server temporal.Server
-	ui     *uiserver.Server
-	uiDone chan error
+	ui     *UI
 }
 
 // Start builds and starts the server (and UI); it returns once the frontend
@@ -117,27 +116,9 @@ func Start(opts Options) (*Server, error) {
 	}
 	s := &Server{server: srv}
 	if opts.UIAddr != "" {
-		uiHost, uiPortStr, err := net.SplitHostPort(opts.UIAddr)
-		if err != nil {
+		if s.ui, err = StartUI(opts.FrontendAddr, opts.UIAddr, opts.Namespace); err != nil {
 			srv.Stop()
-			return nil, fmt.Errorf("ui address: %w", err)
-		}
-		uiPort, _ := strconv.Atoi(uiPortStr)
-		s.ui = uiserver.NewServer(uiserveroptions.WithConfigProvider(&uiconfig.Config{
-			Host:                uiHost,
-			Port:                uiPort,
-			TemporalGRPCAddress: opts.FrontendAddr,
-			EnableUI:            true,
-			CORS:                uiconfig.CORS{CookieInsecure: true},
-			HideLogs:            true,
-			DisableNewsFetch:    true, // no network beyond loopback here
-			DefaultNamespace:    opts.Namespace,
-		}))
-		s.uiDone = make(chan error, 1)
-		go func() { s.uiDone <- s.ui.Start() }()
-		if err := waitHTTP("http://"+opts.UIAddr+"/", 15*time.Second, s.uiDone); err != nil {
-			s.Stop()
-			return nil, fmt.Errorf("temporal web ui: %w", err)
+			return nil, err
 		}
 	}
 	return s, nil
@@ -150,6 +131,40 @@ func (s *Server) Stop() {
 	}
 	s.server.Stop()
 }
+
+// UI is a running Temporal Web UI.
+type UI struct{ server *uiserver.Server }
+
+// StartUI serves the Temporal Web UI on uiAddr against the frontend at
+// frontendAddr (the embedded server here, a real one for the production
+// shape) and returns once it answers.
+func StartUI(frontendAddr, uiAddr, namespace string) (*UI, error) {
+	uiHost, uiPortStr, err := net.SplitHostPort(uiAddr)
+	if err != nil {
+		return nil, fmt.Errorf("ui address: %w", err)
+	}
+	uiPort, _ := strconv.Atoi(uiPortStr)
+	ui := &UI{server: uiserver.NewServer(uiserveroptions.WithConfigProvider(&uiconfig.Config{
+		Host:                uiHost,
+		Port:                uiPort,
+		TemporalGRPCAddress: frontendAddr,
+		EnableUI:            true,
+		CORS:                uiconfig.CORS{CookieInsecure: true},
+		HideLogs:            true,
+		DisableNewsFetch:    true, // no network beyond loopback here
+		DefaultNamespace:    namespace,
+	}))}
+	done := make(chan error, 1)
+	go func() { done <- ui.server.Start() }()
+	if err := waitHTTP("http://"+uiAddr+"/", 15*time.Second, done); err != nil {
+		ui.Stop()
+		return nil, fmt.Errorf("temporal web ui: %w", err)
+	}
+	return ui, nil
+}
+
+// Stop shuts the UI down.
+func (u *UI) Stop() { u.server.Stop() }
 
 func waitHTTP(url string, timeout time.Duration, failed <-chan error) error {
 	deadline := time.Now().Add(timeout)

@@ -90,12 +90,44 @@ func (s *Store) ClaimPendingWebhooks(ctx context.Context, minAge, lease time.Dur
 	return out, err
 }
 
-// ListInbox lists recorded events, newest first, optionally by status and provider.
-func (s *Store) ListInbox(ctx context.Context, provider, status string, limit int) ([]InboxEvent, error) {
+// InboxFilter selects a page of the inbox listing.
+type InboxFilter struct {
+	Provider, Status string
+	// Before is the cursor: only events with a smaller id (0: from the newest).
+	Before int64
+	Limit  int
+	// Payloads includes each event's payload (otherwise it is left empty).
+	Payloads bool
+}
+
+// ListInbox lists recorded events, newest first, a page at a time.
+func (s *Store) ListInbox(ctx context.Context, f InboxFilter) ([]InboxEvent, error) {
+	payload := `'null'::jsonb AS payload`
+	if f.Payloads {
+		payload = `payload`
+	}
 	var out []InboxEvent
 	err := s.db.SelectContext(ctx, &out, `
-		SELECT `+inboxColumns+` FROM webhook_inbox
-		WHERE ($1 = '' OR provider = $1) AND ($2 = '' OR status = $2)
-		ORDER BY id DESC LIMIT $3`, provider, status, limit)
+		SELECT id, provider, event_id, event_type, workflow_id, `+payload+`, status, note, attempts, received_at FROM webhook_inbox
+		WHERE ($1 = '' OR provider = $1) AND ($2 = '' OR status = $2) AND ($3 = 0 OR id < $3)
+		ORDER BY id DESC LIMIT $4`, f.Provider, f.Status, f.Before, f.Limit)
 	return out, err
+}
+
+// PruneInbox deletes, up to batch rows a call, events received more than
+// retention ago that need nothing more: delivered, unroutable or ignored
+// ones, and closed-workflow ones the reconciliation has settled. Pending
+// events are kept however old, until delivered. It returns how many it
+// deleted.
+func (s *Store) PruneInbox(ctx context.Context, retention time.Duration, batch int) (int64, error) {
+	res, err := s.db.ExecContext(ctx, `
+		DELETE FROM webhook_inbox WHERE id IN (
+			SELECT id FROM webhook_inbox
+			WHERE received_at < now() - make_interval(secs => $1)
+			  AND (status IN ('delivered', 'unroutable', 'ignored') OR (status = 'closed_workflow' AND reconciled_at IS NOT NULL))
+			LIMIT $2)`, retention.Seconds(), batch)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
 }

@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -28,18 +30,98 @@ type Store struct {
 	db *sqlx.DB
 }
 
-// Open connects with the given pool sizes. It does not fail when PostgreSQL is
-// down: the pool reconnects, and /readyz reports the outage.
+// Open connects with the given pool sizes and DefaultTimeouts. It does not
+// fail when PostgreSQL is down: the pool reconnects, and /readyz reports the
+// outage.
 func Open(url string, maxOpen, maxIdle int) (*Store, error) {
-	db, err := sqlx.Open("postgres", url)
+	return OpenTimeouts(url, maxOpen, maxIdle, DefaultTimeouts)
+}
+
+// Timeouts bound every connection of a pool, so that a hung database costs
+// an error within seconds rather than a request that never ends.
+type Timeouts struct {
+	// Connect bounds opening a connection (lib/pq connect_timeout).
+	Connect time.Duration
+	// Statement is the sessions' statement_timeout (0: none). A connection
+	// that then stays silent for Statement + silenceMargin is closed: the
+	// server would have answered by then, so it or the network is hung.
+	Statement time.Duration
+}
+
+// DefaultTimeouts are PAYFLOW_DB_CONNECT_TIMEOUT's and
+// PAYFLOW_DB_STATEMENT_TIMEOUT's defaults.
+var DefaultTimeouts = Timeouts{Connect: 5 * time.Second, Statement: 5 * time.Second}
+
+const silenceMargin = 2 * time.Second
+
+// OpenTimeouts is Open with explicit timeouts; settings the URL already has
+// (connect_timeout, statement_timeout) win.
+func OpenTimeouts(dsn string, maxOpen, maxIdle int, t Timeouts) (*Store, error) {
+	u, err := url.Parse(dsn)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		return nil, fmt.Errorf("open database: DATABASE_URL must be a postgres:// URL")
+	}
+	q := u.Query()
+	if q.Get("connect_timeout") == "" && t.Connect > 0 {
+		q.Set("connect_timeout", strconv.Itoa(max(1, int(t.Connect.Round(time.Second)/time.Second))))
+	}
+	if q.Get("statement_timeout") == "" {
+		// An unknown URL parameter is a session setting for lib/pq.
+		q.Set("statement_timeout", strconv.FormatInt(t.Statement.Milliseconds(), 10))
+	}
+	u.RawQuery = q.Encode()
+	connector, err := pq.NewConnector(u.String())
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
+	if t.Statement > 0 {
+		connector.Dialer(silenceDialer{d: net.Dialer{KeepAlive: 15 * time.Second}, silence: t.Statement + silenceMargin})
+	}
+	db := sqlx.NewDb(sql.OpenDB(connector), "postgres")
 	db.SetMaxOpenConns(maxOpen)
 	db.SetMaxIdleConns(maxIdle)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	db.SetConnMaxLifetime(30 * time.Minute)
 	return &Store{db: db}, nil
+}
+
+// silenceDialer dials connections that fail a read waiting longer than
+// silence. lib/pq reads only when it awaits an answer (payflow does not
+// LISTEN), and a context's cancel only asks the server to cancel — which a
+// hung server never does; this deadline is what frees the caller.
+type silenceDialer struct {
+	d       net.Dialer
+	silence time.Duration
+}
+
+func (s silenceDialer) Dial(network, address string) (net.Conn, error) {
+	return s.DialContext(context.Background(), network, address)
+}
+
+func (s silenceDialer) DialTimeout(network, address string, timeout time.Duration) (net.Conn, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	return s.DialContext(ctx, network, address)
+}
+
+func (s silenceDialer) DialContext(ctx context.Context, network, address string) (net.Conn, error) {
+	c, err := s.d.DialContext(ctx, network, address)
+	if err != nil {
+		return nil, err
+	}
+	return &silenceConn{Conn: c, silence: s.silence}, nil
+}
+
+type silenceConn struct {
+	net.Conn
+	silence time.Duration
+}
+
+func (c *silenceConn) Read(b []byte) (int, error) {
+	if err := c.Conn.SetReadDeadline(time.Now().Add(c.silence)); err != nil {
+		return 0, err
+	}
+	return c.Conn.Read(b)
 }
 
 // DB exposes the pool, for migrations.

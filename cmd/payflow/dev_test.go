@@ -42,7 +42,7 @@ func TestDevStack(t *testing.T) {
 		addrs[k] = freeAddr(t)
 	}
 	dataDir := t.TempDir()
-	environ := append(os.Environ(), "DATABASE_URL="+dbURL, "PAYFLOW_DATA_DIR="+dataDir, "PAYFLOW_PUBLIC_URL=http://"+addrs["PAYFLOW_API_ADDR"])
+	environ := append(os.Environ(), "PAYFLOW_ENV=dev", "DATABASE_URL="+dbURL, "PAYFLOW_DATA_DIR="+dataDir, "PAYFLOW_PUBLIC_URL=http://"+addrs["PAYFLOW_API_ADDR"])
 	for k, v := range addrs {
 		environ = append(environ, k+"="+v)
 	}

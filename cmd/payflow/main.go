@@ -26,6 +26,10 @@ Commands:
   worker    the Temporal worker (workflows and activities)
   migrate   apply the database migrations and exit
   sandbox   the provider sandboxes alone
+  prod      the production shape on this machine (make run-prod): a real
+            Temporal server on PostgreSQL and its Web UI, the sandboxes, two
+            api and two worker processes (-api, -workers, -temporal-db,
+            -visibility-db, -schema)
   soak      a random mix of checkouts under provider faults, then a check of
             every invariant (-duration, -c, -pause, -payment-timeout)
   bench     measure checkout throughput against the raw engine, and webhook
@@ -50,13 +54,11 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
-	if (cmd == "api" || cmd == "worker") && cfg.Env != "dev" {
-		if names := config.PublicDevSecrets(os.Getenv); len(names) > 0 {
-			fmt.Fprintf(os.Stderr, "refusing to run %s with the public dev defaults of %s: set them, or PAYFLOW_ENV=dev for a demo\n", cmd, strings.Join(names, ", "))
-			os.Exit(2)
-		}
+	if msg := productionGuard(cmd, cfg.Env, os.Getenv); msg != "" {
+		fmt.Fprintln(os.Stderr, msg)
+		os.Exit(2)
 	}
-	logger := newLogger(os.Stderr, cfg, cmd == "dev" || cmd == "sandbox" || cmd == "soak" || cmd == "bench")
+	logger := newLogger(os.Stderr, cfg, cmd == "dev" || cmd == "prod" || cmd == "sandbox" || cmd == "soak" || cmd == "bench")
 	slog.SetDefault(logger)
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
@@ -70,6 +72,7 @@ func main() {
 		"sandbox": runSandboxOnly,
 		"bench":   runBench,
 		"soak":    runSoak,
+		"prod":    runProd,
 	}[cmd]
 	if !ok {
 		fmt.Fprintf(os.Stderr, "unknown command %q\n\n%s", cmd, usage)
@@ -79,6 +82,24 @@ func main() {
 		logger.Error(cmd+" failed", "error", err)
 		os.Exit(1)
 	}
+}
+
+// productionGuard says why cmd must not start, or "": outside PAYFLOW_ENV=dev
+// the dev stack and the sandboxes do not run at all, and the API and the
+// worker do not run with public or weak credentials or sandbox providers.
+func productionGuard(cmd, env string, getenv func(string) string) string {
+	if env == "dev" {
+		return ""
+	}
+	switch cmd {
+	case "dev", "sandbox":
+		return fmt.Sprintf("refusing to run payflow %s with PAYFLOW_ENV=%s: it serves public dev credentials and fake providers; it runs only with PAYFLOW_ENV=dev (make run sets it)", cmd, env)
+	case "api", "worker":
+		if p := config.ProductionProblems(getenv); len(p) > 0 {
+			return fmt.Sprintf("refusing to run payflow %s with PAYFLOW_ENV=%s: %s. Set real values, or PAYFLOW_ENV=dev for a demo", cmd, env, strings.Join(p, "; "))
+		}
+	}
+	return ""
 }
 
 // newLogger logs text in dev and JSON otherwise, unless PAYFLOW_LOG_FORMAT says.
