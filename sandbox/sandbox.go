@@ -28,7 +28,13 @@ type Server struct {
 type Options struct {
 	// LedgerConfirmDelay is the time between automatic ledger confirmations.
 	LedgerConfirmDelay time.Duration
-	Logger             *slog.Logger
+	// RehiveRateLimits are the Rehive sandbox's per-IP limits (zero fields:
+	// Rehive's own; negative: off, for load tests from one address).
+	RehiveRateLimits rehive.RateLimits
+	// WebhookRetryScale compresses Checkout.com's webhook retry schedule
+	// (1: the real 5 m … 12 h; 0: checkoutcom.DefaultWebhookRetryScale).
+	WebhookRetryScale float64
+	Logger            *slog.Logger
 }
 
 // New builds the sandboxes with the keys and secrets of cfg, so payflow's
@@ -45,6 +51,7 @@ func New(cfg config.Config, sandboxBase string, opts Options) *Server {
 			WebhookSignatureKey: cfg.CheckoutCom.WebhookSignatureKey,
 			WebhookURL:          hook("checkoutcom"),
 			BaseURL:             sandboxBase + "/sandbox/checkoutcom",
+			WebhookRetryScale:   opts.WebhookRetryScale,
 			Logger:              opts.Logger,
 		}),
 		Rehive: rehive.New(rehive.Config{
@@ -55,6 +62,7 @@ func New(cfg config.Config, sandboxBase string, opts Options) *Server {
 			MerchantEmail:     cfg.Rehive.MerchantEmail,
 			WebhookURL:        hook("rehive"),
 			BaseURL:           sandboxBase + "/sandbox/rehive",
+			RateLimits:        opts.RehiveRateLimits,
 			Logger:            opts.Logger,
 		}),
 		Ledger: ledger.New(ledger.Config{

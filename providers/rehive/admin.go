@@ -26,7 +26,8 @@ func (c *Client) GetTransaction(ctx context.Context, id string) (*Transaction, e
 }
 
 // TransactionPatch changes a transaction; empty fields are left alone.
-// Metadata replaces the stored metadata as a whole.
+// Metadata is a JSON Merge Patch of the stored metadata, as Rehive applies
+// it: the keys given are set, a key set to nil is removed, the others stay.
 type TransactionPatch struct {
 	Status   string         `json:"status,omitempty"` // Pending | Complete | Failed
 	Metadata map[string]any `json:"metadata,omitempty"`

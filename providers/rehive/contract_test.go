@@ -2,6 +2,7 @@ package rehive_test
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -375,6 +376,15 @@ func TestContractInvalid(t *testing.T) {
 
 // An Idempotency-Key replays the first answer; reused with another body it
 // is a conflict.
+func asError(t *testing.T, err error) *httpx.Error {
+	t.Helper()
+	var pe *httpx.Error
+	if !errors.As(err, &pe) {
+		t.Fatalf("err = %v, want *httpx.Error", err)
+	}
+	return pe
+}
+
 func TestContractIdempotencyKey(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -389,10 +399,22 @@ func TestContractIdempotencyKey(t *testing.T) {
 	if err != nil || again.ID != first.ID {
 		t.Fatalf("replay = %+v, %v", again, err)
 	}
+	// Rehive does not compare bodies: a reused key silently replays.
 	req.Amount = 200
-	if _, err := e.client.Transfer(ctx(t), ada.Token, req, "pay-1"); httpx.ClassOf(err) != httpx.Conflict {
-		t.Fatalf("reused key: %v", err)
+	if tx, err := e.client.Transfer(ctx(t), ada.Token, req, "pay-1"); err != nil || tx.ID != first.ID {
+		t.Fatalf("reused key: %+v %v", tx, err)
 	}
+	// A refusal is replayed too, marked so: the retry needs a new key.
+	req.Amount = 10_000
+	_, err = e.client.Transfer(ctx(t), ada.Token, req, "pay-big")
+	if pe := asError(t, err); pe.Class != httpx.Invalid || slices.Contains(pe.Codes, rehive.CodeReplayed) {
+		t.Fatalf("refusal: %v", err)
+	}
+	_, err = e.client.Transfer(ctx(t), ada.Token, req, "pay-big")
+	if pe := asError(t, err); pe.Class != httpx.Invalid || !slices.Contains(pe.Codes, rehive.CodeReplayed) {
+		t.Fatalf("replayed refusal: %v", err)
+	}
+	req.Amount = 200
 	// Keys of 100 characters or more are hashed to fit.
 	long := strings.Repeat("k", 150)
 	a, err := e.client.Transfer(ctx(t), ada.Token, req, long)

@@ -16,6 +16,12 @@ import (
 // maxMessage caps provider text copied into errors.
 const maxMessage = 500
 
+// CodeReplayed is among an error's Codes when Rehive replayed a refusal
+// saved under the Idempotency-Key (Idempotent-Replayed: true): asking again
+// with the same key can only get the same answer, so a retry meant to
+// succeed needs a new key.
+const CodeReplayed = "idempotent_replayed"
+
 // errorFromResponse classifies a non-2xx answer. Rehive errors look like
 // {"status":"error","message":"...","data":{"field":["why"]}}.
 func errorFromResponse(resp *httpx.Response) *httpx.Error {
@@ -42,6 +48,10 @@ func errorFromResponse(resp *httpx.Response) *httpx.Error {
 	}
 	if e.Message == "" {
 		e.Message = http.StatusText(resp.Status)
+	}
+	if resp.Header.Get("Idempotent-Replayed") == "true" {
+		e.Codes = append(e.Codes, CodeReplayed)
+		e.Message = "replayed: " + e.Message
 	}
 	if len(e.Message) > maxMessage {
 		e.Message = e.Message[:maxMessage] + "..."

@@ -32,16 +32,20 @@ type env struct {
 	hooks  *receiver
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T, opts ...func(*sandbox.Config)) *env {
 	t.Helper()
 	hooks := newReceiver(t)
-	sb := sandbox.New(sandbox.Config{
+	cfg := sandbox.Config{
 		AdminToken:        adminToken,
 		WebhookSecret:     webhookSecret,
 		ManagedCurrencies: []string{"XLM"},
 		WebhookURL:        hooks.url,
 		WebhookBackoff:    []time.Duration{5 * time.Millisecond, 10 * time.Millisecond, 20 * time.Millisecond, 40 * time.Millisecond},
-	})
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	sb := sandbox.New(cfg)
 	srv := httptest.NewServer(sb.Handler())
 	t.Cleanup(srv.Close)
 	t.Cleanup(func() { sb.Close(); sb.Flush() })

@@ -3,6 +3,7 @@ package rehive
 import (
 	"context"
 	"net/http"
+	"net/url"
 )
 
 // GetTransition reads a transition (GET /admin/transaction-transitions/{id}/).
@@ -16,6 +17,23 @@ func (c *Client) GetTransition(ctx context.Context, id string) (*Transition, err
 		return nil, err
 	}
 	return &out, nil
+}
+
+// ListTransitions lists a transaction's transitions
+// (GET /admin/transaction-transitions/?transaction=), newest first. The list
+// form carries the transaction as a bare id: only Transaction.ID is set.
+func (c *Client) ListTransitions(ctx context.Context, txID string) ([]Transition, error) {
+	if _, err := pathID("transaction", txID); err != nil {
+		return nil, err
+	}
+	var page struct {
+		Results []Transition `json:"results"`
+	}
+	path := "/admin/transaction-transitions/?" + url.Values{"transaction": {txID}}.Encode()
+	if err := c.do(ctx, call{method: http.MethodGet, path: path, token: c.admin}, &page); err != nil {
+		return nil, err
+	}
+	return page.Results, nil
 }
 
 // ApproveTransition lets the transaction move to the transition's ToStatus.

@@ -67,19 +67,39 @@ func (l *accountList) UnmarshalJSON(b []byte) error {
 // TransferRequest moves money from the token's owner to Recipient (an email,
 // mobile number or user id) inside Rehive.
 type TransferRequest struct {
-	Amount         int64          `json:"amount"` // minor units, positive
-	Currency       string         `json:"currency"`
-	Recipient      string         `json:"recipient"`
-	DebitAccount   string         `json:"debit_account,omitempty"`
-	DebitMetadata  map[string]any `json:"debit_metadata,omitempty"`
-	CreditMetadata map[string]any `json:"credit_metadata,omitempty"`
-	Reference      string         `json:"reference,omitempty"`
+	Amount          int64          `json:"amount"` // minor units, positive
+	Currency        string         `json:"currency"`
+	Recipient       string         `json:"recipient"`
+	DebitAccount    string         `json:"debit_account,omitempty"`
+	DebitReference  string         `json:"debit_reference,omitempty"`
+	CreditReference string         `json:"credit_reference,omitempty"`
+	DebitMetadata   map[string]any `json:"debit_metadata,omitempty"`
+	CreditMetadata  map[string]any `json:"credit_metadata,omitempty"`
+	// Reference, when set, is sent as both sides' reference: the transfer
+	// endpoint has no plain reference field (Rehive ignores one).
+	Reference string `json:"-"`
 }
 
 // Transfer posts a transfer as the customer (POST /transactions/transfer/)
 // and returns the customer's (debit) side. With an idempotency key the call
 // is retried and a repeat returns the first answer.
+//
+// The endpoint is deprecated in favour of transaction collections; payflow
+// keeps it for wallet payments because the payment must be made with the
+// customer's own token (the customer authorises the debit; an admin-created
+// collection would move a customer's money on payflow's word alone), and a
+// user-side collection cannot credit another user's account, which a
+// payment to the merchant needs. The transfer's two sides are one
+// collection on Rehive; its id identifies the payment.
 func (c *Client) Transfer(ctx context.Context, userToken string, req TransferRequest, idempotencyKey string) (*Transaction, error) {
+	if req.Reference != "" {
+		if req.DebitReference == "" {
+			req.DebitReference = req.Reference
+		}
+		if req.CreditReference == "" {
+			req.CreditReference = req.Reference
+		}
+	}
 	var out Transaction
 	k := call{method: http.MethodPost, path: "/transactions/transfer/", token: userToken, body: req, key: idempotencyKey}
 	if err := c.do(ctx, k, &out); err != nil {

@@ -87,7 +87,7 @@ func (req *collectionRequest) fingerprint() string {
 }
 
 func validCreateStatus(s string) bool {
-	return s == "" || s == initiating || s == pending || s == complete || s == failed
+	return s == "" || s == initiating || s == quoted || s == pending || s == complete || s == failed
 }
 
 // specLocked validates an admin request against the state. A status given on

@@ -37,8 +37,8 @@ func (s *Sandbox) controlCreateTransaction(w http.ResponseWriter, r *http.Reques
 	if req.Status == "" {
 		req.Status = pending
 	}
-	if req.Status != pending && req.Status != initiating {
-		writeControlError(w, invalid("status must be Pending or Initiating"))
+	if req.Status != pending && req.Status != initiating && req.Status != quoted {
+		writeControlError(w, invalid("status must be Pending, Quoted or Initiating"))
 		return
 	}
 	if req.TxType != credit && req.TxType != debit {
@@ -62,7 +62,7 @@ func (s *Sandbox) controlCreateTransaction(w http.ResponseWriter, r *http.Reques
 				from, to = to, from
 			}
 			var err error
-			if spec, err = s.transferSpecLocked(from, to, req.Amount, req.Currency, req.Status, "", req.Metadata, req.Metadata); err != nil {
+			if spec, err = s.transferSpecLocked(from, to, req.Amount, req.Currency, req.Status, req.Metadata, req.Metadata); err != nil {
 				return err
 			}
 		} else {

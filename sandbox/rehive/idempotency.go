@@ -1,9 +1,7 @@
 package rehive
 
 import (
-	"bytes"
 	"crypto/sha256"
-	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -15,17 +13,19 @@ import (
 // idempotencyTTL is how long Rehive keeps a key.
 const idempotencyTTL = 24 * time.Hour
 
-// idempotency replays the first successful answer to a POST/PUT/PATCH for
-// the same Idempotency-Key, caller and path, marked Idempotent-Replayed. A
-// failed first attempt is not kept, so it can be retried.
+// idempotency does what Rehive does with an Idempotency-Key on a
+// POST/PUT/PATCH: every answer is saved, errors included (all but 429), and
+// replayed for the same key, method and URL, marked Idempotent-Replayed —
+// the body is not compared, so a key reused for another request silently
+// gets the old answer. A retry after a refusal therefore needs a new key.
+// A repeat while the first request runs gets 409.
 type idempotency struct {
 	mu      sync.Mutex
 	entries map[[32]byte]*idemEntry
 }
 
 type idemEntry struct {
-	body    [32]byte // hash of the request body
-	done    bool     // false while the first request runs
+	done    bool // false while the first request runs
 	status  int
 	payload []byte
 	at      time.Time
@@ -57,15 +57,7 @@ func (ix *idempotency) middleware(next http.Handler, inj *faults.Injector) http.
 			writeError(w, fieldError("Idempotency-Key", "Ensure the key has fewer than 100 characters."))
 			return
 		}
-		body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxBody))
-		if err != nil {
-			writeError(w, invalid("Malformed request body."))
-			return
-		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		// The caller is identified by a hash of its credentials, never kept in clear.
-		scope := sha256.Sum256([]byte(r.Header.Get("Authorization") + "\x00" + r.Method + " " + r.URL.Path + "\x00" + key))
-		hash := sha256.Sum256(body)
+		scope := sha256.Sum256([]byte(r.Method + " " + r.URL.RequestURI() + "\x00" + key))
 
 		ix.mu.Lock()
 		if ix.entries == nil {
@@ -78,11 +70,7 @@ func (ix *idempotency) middleware(next http.Handler, inj *faults.Injector) http.
 		switch {
 		case e == nil:
 			ix.pruneLocked()
-			ix.entries[scope] = &idemEntry{body: hash, at: time.Now()}
-		case e.body != hash:
-			ix.mu.Unlock()
-			writeError(w, &apiError{status: http.StatusConflict, message: "The Idempotency-Key was used with a different request."})
-			return
+			ix.entries[scope] = &idemEntry{at: time.Now()}
 		case !e.done:
 			ix.mu.Unlock()
 			writeError(w, &apiError{status: http.StatusConflict, message: "A request with this Idempotency-Key is in progress."})
@@ -103,8 +91,8 @@ func (ix *idempotency) middleware(next http.Handler, inj *faults.Injector) http.
 		late := loss != faults.LoseHang || faults.Hold(r) // in flight while held
 
 		ix.mu.Lock()
-		if rec.Status >= 200 && rec.Status < 300 {
-			ix.entries[scope] = &idemEntry{body: hash, done: true, status: rec.Status, payload: rec.Body.Bytes(), at: time.Now()}
+		if rec.Status != http.StatusTooManyRequests {
+			ix.entries[scope] = &idemEntry{done: true, status: rec.Status, payload: rec.Body.Bytes(), at: time.Now()}
 		} else {
 			delete(ix.entries, scope)
 		}

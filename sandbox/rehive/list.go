@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // maxPageSize is the largest page_size the admin list accepts.
@@ -47,6 +48,7 @@ func (s *Sandbox) listTransactions(w http.ResponseWriter, r *http.Request) {
 	account, txType, status, userRef := q.Get("account"), q.Get("tx_type"), q.Get("status"), q.Get("user")
 
 	s.mu.Lock()
+	s.pruneLocked(time.Now())
 	var u *user
 	if userRef != "" {
 		if u = s.st.findUser(userRef); u == nil {

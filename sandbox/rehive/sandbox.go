@@ -32,6 +32,12 @@ type Config struct {
 	// EUR 2 and XLM 7.
 	Currencies map[string]int
 
+	// RateLimits are the per-IP request limits (zero: Rehive's own).
+	RateLimits RateLimits
+	// InitiatingTTL is the age at which Rehive prunes a transaction still
+	// Initiating; 0 means 15 minutes.
+	InitiatingTTL time.Duration
+
 	WebhookURL     string          // where webhooks go; empty = not sent
 	BaseURL        string          // external base, e.g. http://127.0.0.1:8090/sandbox/rehive; shown in _control/state
 	Logger         *slog.Logger    // may be nil
@@ -65,6 +71,9 @@ func New(cfg Config) *Sandbox {
 	}
 	if cfg.MerchantEmail == "" {
 		cfg.MerchantEmail = "merchant@payflow.test"
+	}
+	if cfg.InitiatingTTL <= 0 {
+		cfg.InitiatingTTL = 15 * time.Minute
 	}
 	if cfg.WebhookBackoff == nil {
 		cfg.WebhookBackoff = defaultBackoff
@@ -107,6 +116,7 @@ func (s *Sandbox) routes() http.Handler {
 	api.HandleFunc("POST "+prefix+"/3/admin/transaction-collections/{$}", s.asAdmin(s.createCollection))
 	api.HandleFunc("GET "+prefix+"/3/admin/transaction-collections/{id}/{$}", s.asAdmin(s.getCollection))
 	api.HandleFunc("PATCH "+prefix+"/3/admin/transaction-collections/{id}/{$}", s.asAdmin(s.patchCollection))
+	api.HandleFunc("GET "+prefix+"/3/admin/transaction-transitions/{$}", s.asAdmin(s.listTransitions))
 	api.HandleFunc("GET "+prefix+"/3/admin/transaction-transitions/{id}/{$}", s.asAdmin(s.getTransition))
 	api.HandleFunc("PATCH "+prefix+"/3/admin/transaction-transitions/{id}/{$}", s.asAdmin(s.patchTransition))
 	api.HandleFunc(prefix+"/3/", func(w http.ResponseWriter, _ *http.Request) {
@@ -114,7 +124,8 @@ func (s *Sandbox) routes() http.Handler {
 	})
 
 	mux := http.NewServeMux()
-	mux.Handle(prefix+"/3/", s.idem.middleware(api, s.faults))
+	limits := &limiter{limits: s.cfg.RateLimits.withDefaults()}
+	mux.Handle(prefix+"/3/", limits.middleware(s.idem.middleware(api, s.faults)))
 	mux.HandleFunc("POST "+prefix+"/_control/users", s.controlCreateUser)
 	mux.HandleFunc("GET "+prefix+"/_control/merchant", s.controlMerchant)
 	mux.HandleFunc("POST "+prefix+"/_control/transactions", s.controlCreateTransaction)
@@ -152,6 +163,7 @@ func (s *Sandbox) Close() {
 func (s *Sandbox) write(fn func(ob *outbox) error) error {
 	ob := &outbox{}
 	s.mu.Lock()
+	s.pruneLocked(time.Now())
 	err := fn(ob)
 	s.mu.Unlock()
 	s.send(ob)

@@ -116,15 +116,30 @@ func TestIdempotentReplay(t *testing.T) {
 	if data(first)["id"] != data(again)["id"] || data(first)["status"] != "Pending" {
 		t.Fatalf("replay differs: %v / %v", first.body, again.body)
 	}
-	// A failed first attempt is not kept: the same key may succeed later.
+	// A refusal is kept too, as Rehive keeps every answer but a 429: the
+	// same key replays it even once the transfer could go through; a new key
+	// is a new request.
 	big := map[string]any{"amount": 5000, "currency": "USD", "recipient": "merchant@payflow.test"}
 	if a := h.do("POST", "/3/transactions/transfer/", tok, big, "Idempotency-Key", "k2"); a.status != 400 {
 		t.Fatalf("insufficient: %d", a.status)
 	}
 	h.do("POST", "/3/admin/transaction-collections/", "adm", map[string]any{"status": "Complete",
 		"transactions": []any{map[string]any{"tx_type": "credit", "amount": 5000, "currency": "USD", "user": "ada@example.com"}}})
-	if a := h.do("POST", "/3/transactions/transfer/", tok, big, "Idempotency-Key", "k2"); a.status != 201 {
-		t.Fatalf("after top-up: %d %v", a.status, a.body)
+	if a := h.do("POST", "/3/transactions/transfer/", tok, big, "Idempotency-Key", "k2"); a.status != 400 || a.header.Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("after top-up, same key: %d %v", a.status, a.body)
+	}
+	if a := h.do("POST", "/3/transactions/transfer/", tok, big, "Idempotency-Key", "k3"); a.status != 201 {
+		t.Fatalf("after top-up, new key: %d %v", a.status, a.body)
+	}
+	// The body is not compared: a key reused for another request replays.
+	other := map[string]any{"amount": 1, "currency": "USD", "recipient": "merchant@payflow.test"}
+	if a := h.do("POST", "/3/transactions/transfer/", tok, other, "Idempotency-Key", "k1"); a.status != 201 || data(a)["id"] != data(first)["id"] {
+		t.Fatalf("reused key: %d %v", a.status, a.body)
+	}
+	// Scoped to method and URL: the same key elsewhere is another request.
+	id := data(first)["id"].(string)
+	if a := h.do("PATCH", "/3/admin/transactions/"+id+"/", "adm", map[string]any{"note": "n"}, "Idempotency-Key", "k1"); a.status != 200 || a.header.Get("Idempotent-Replayed") != "" {
+		t.Fatalf("same key, other URL: %d %v", a.status, a.body)
 	}
 	long := string(bytes.Repeat([]byte("k"), 100))
 	if a := h.do("POST", "/3/transactions/transfer/", tok, body, "Idempotency-Key", long); a.status != 400 {

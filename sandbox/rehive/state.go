@@ -29,6 +29,7 @@ type state struct {
 	// duplicate). They stay below 2^53, safe for JSON numbers.
 	lastEvent   int64
 	lastMessage int64
+	lastPrune   time.Time
 }
 
 type currency struct {

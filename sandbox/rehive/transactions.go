@@ -3,10 +3,12 @@ package rehive
 import (
 	"encoding/json"
 	"net/http"
+	"time"
 )
 
 const (
 	initiating = "Initiating"
+	quoted     = "Quoted" // a quote awaiting acceptance; moves on to Pending
 	pending    = "Pending"
 	complete   = "Complete"
 	failed     = "Failed"
@@ -248,6 +250,7 @@ func (s *Sandbox) moveLocked(col *collection, status string, ob *outbox) {
 
 func (s *Sandbox) getTransaction(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
+	s.pruneLocked(time.Now())
 	t := s.st.txs[r.PathValue("id")]
 	var v txView
 	if t != nil {
@@ -262,7 +265,9 @@ func (s *Sandbox) getTransaction(w http.ResponseWriter, r *http.Request) {
 }
 
 // patchTransaction handles PATCH /3/admin/transactions/{id}/
-// {status?, metadata?, note?}; metadata replaces the stored object.
+// {status?, metadata?, note?}; metadata is a JSON Merge Patch (RFC 7396) of
+// the stored object: keys set to null are removed, objects merge, anything
+// else replaces.
 func (s *Sandbox) patchTransaction(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		Status   string          `json:"status"`
@@ -273,14 +278,11 @@ func (s *Sandbox) patchTransaction(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	var metadata map[string]any
-	if req.Metadata != nil {
-		if err := json.Unmarshal(req.Metadata, &metadata); err != nil {
+	var patch map[string]any
+	if req.Metadata != nil && string(req.Metadata) != "null" {
+		if err := json.Unmarshal(req.Metadata, &patch); err != nil || patch == nil {
 			writeError(w, fieldError("metadata", "Metadata must be an object."))
 			return
-		}
-		if metadata == nil {
-			metadata = map[string]any{}
 		}
 	}
 	var v txView
@@ -295,8 +297,11 @@ func (s *Sandbox) patchTransaction(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		changed := false
-		if metadata != nil {
-			t.metadata, changed = metadata, true
+		switch {
+		case string(req.Metadata) == "null":
+			t.metadata, changed = map[string]any{}, true
+		case patch != nil:
+			t.metadata, changed = mergePatch(t.metadata, patch), true
 		}
 		if req.Note != nil && *req.Note != t.note {
 			t.note, changed = *req.Note, true
@@ -315,4 +320,25 @@ func (s *Sandbox) patchTransaction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeData(w, http.StatusOK, v)
+}
+
+// mergePatch applies a JSON Merge Patch to target and returns the result as
+// a new map: stored metadata is shared by views and never mutated.
+func mergePatch(target, patch map[string]any) map[string]any {
+	out := make(map[string]any, len(target)+len(patch))
+	for k, v := range target {
+		out[k] = v
+	}
+	for k, v := range patch {
+		switch pv := v.(type) {
+		case nil:
+			delete(out, k)
+		case map[string]any:
+			tv, _ := out[k].(map[string]any)
+			out[k] = mergePatch(tv, pv)
+		default:
+			out[k] = v
+		}
+	}
+	return out
 }

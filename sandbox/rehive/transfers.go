@@ -4,7 +4,7 @@ import "net/http"
 
 // transferSpecLocked builds a user-created transfer: a debit on from and a
 // credit on to, partners of each other, in one collection.
-func (s *Sandbox) transferSpecLocked(from, to *account, amount int64, code, status, reference string, debitMeta, creditMeta map[string]any) (collectionSpec, error) {
+func (s *Sandbox) transferSpecLocked(from, to *account, amount int64, code, status string, debitMeta, creditMeta map[string]any) (collectionSpec, error) {
 	if err := s.checkAmountLocked(amount, code); err != nil {
 		return collectionSpec{}, err
 	}
@@ -12,8 +12,8 @@ func (s *Sandbox) transferSpecLocked(from, to *account, amount int64, code, stat
 		return collectionSpec{}, fieldError("recipient", "You cannot transfer to the account you pay from.")
 	}
 	return collectionSpec{transfer: true, lifecycle: true, txs: []txSpec{
-		{txType: debit, subtype: "send", amount: amount, currency: code, account: from, metadata: debitMeta, reference: reference, status: status},
-		{txType: credit, subtype: "receive", amount: amount, currency: code, account: to, metadata: creditMeta, reference: reference, status: status},
+		{txType: debit, subtype: "send", amount: amount, currency: code, account: from, metadata: debitMeta, status: status},
+		{txType: credit, subtype: "receive", amount: amount, currency: code, account: to, metadata: creditMeta, status: status},
 	}}, nil
 }
 
@@ -37,7 +37,9 @@ func (s *Sandbox) transfer(w http.ResponseWriter, r *http.Request, u *user) {
 		DebitAccount   string         `json:"debit_account"`
 		DebitMetadata  map[string]any `json:"debit_metadata"`
 		CreditMetadata map[string]any `json:"credit_metadata"`
-		Reference      string         `json:"reference"`
+		// No plain reference: each side has its own, as on Rehive.
+		DebitReference  string `json:"debit_reference"`
+		CreditReference string `json:"credit_reference"`
 	}
 	if err := decodeJSON(r, &req); err != nil {
 		writeError(w, err)
@@ -55,7 +57,11 @@ func (s *Sandbox) transfer(w http.ResponseWriter, r *http.Request, u *user) {
 				return fieldError("debit_account", "Account does not exist.")
 			}
 		}
-		spec, err := s.transferSpecLocked(from, to.primary, req.Amount, req.Currency, pending, req.Reference, req.DebitMetadata, req.CreditMetadata)
+		spec, err := s.transferSpecLocked(from, to.primary, req.Amount, req.Currency, pending, req.DebitMetadata, req.CreditMetadata)
+		if err != nil {
+			return err
+		}
+		spec.txs[0].reference, spec.txs[1].reference = req.DebitReference, req.CreditReference
 		if err != nil {
 			return err
 		}

@@ -42,7 +42,7 @@ func (st *state) transitionView(tr *transition) transitionView {
 // nextStatus is where a live transaction goes next; "" when final.
 func nextStatus(status string) string {
 	switch status {
-	case initiating:
+	case initiating, quoted:
 		return pending
 	case pending:
 		return complete
@@ -88,6 +88,36 @@ func (s *Sandbox) resolveLocked(tr *transition, approved bool, now int64, ob *ou
 		tr.status = transitionApproved
 	}
 	s.queueLocked(ob, eventTransitionUpdate, s.st.transitionView(tr))
+}
+
+// listTransitions handles GET /3/admin/transaction-transitions/
+// [?transaction=<id>]: newest first, each with the transaction as a bare id,
+// as Rehive's list form gives it.
+func (s *Sandbox) listTransitions(w http.ResponseWriter, r *http.Request) {
+	txID := r.URL.Query().Get("transaction")
+	type listed struct {
+		ID          string `json:"id"`
+		Transaction string `json:"transaction"`
+		Status      string `json:"status"`
+		FromStatus  string `json:"from_status"`
+		ToStatus    string `json:"to_status"`
+		Created     int64  `json:"created"`
+		Updated     int64  `json:"updated"`
+	}
+	s.mu.Lock()
+	var out []listed
+	for i := len(s.st.txOrder) - 1; i >= 0; i-- {
+		t := s.st.txOrder[i]
+		if txID != "" && t.id != txID {
+			continue
+		}
+		for j := len(t.transitions) - 1; j >= 0; j-- {
+			tr := t.transitions[j]
+			out = append(out, listed{ID: tr.id, Transaction: t.id, Status: tr.status, FromStatus: tr.from, ToStatus: tr.to, Created: tr.created, Updated: tr.updated})
+		}
+	}
+	s.mu.Unlock()
+	writeList(w, out)
 }
 
 func (s *Sandbox) getTransition(w http.ResponseWriter, r *http.Request) {
