@@ -46,14 +46,21 @@ lint: vet
 fmt:
 	gofmt -l -w $$(git ls-files '*.go')
 
-## fuzz: each webhook parser and verifier for 60 s (not part of `make test`)
+## fuzz: each webhook parser and verifier, and every API endpoint's decoding
+## and validation (api/fuzz_test.go, on PostgreSQL), for FUZZ_TIME each (not
+## part of `make test`)
 FUZZ_TIME ?= 60s
-fuzz:
+API_FUZZ := FuzzDecodeBody FuzzCatalog FuzzCheckouts FuzzCheckoutActions FuzzCurrencyManager FuzzInboxListing FuzzWebhooks
+fuzz: postgres
 	@for pkg in ./providers/checkoutcom ./providers/rehive ./providers/ledger; do \
 	  for target in FuzzParseWebhook FuzzVerifyWebhook; do \
 	    echo "== $$pkg $$target"; \
 	    $(GO) test -run='^$$' -fuzz="^$$target$$" -fuzztime=$(FUZZ_TIME) $$pkg || exit 1; \
 	  done; \
+	done
+	@for target in $(API_FUZZ); do \
+	  echo "== ./api $$target"; \
+	  $(GO) test -run='^$$' -fuzz="^$$target$$" -fuzztime=$(FUZZ_TIME) ./api || exit 1; \
 	done
 
 ## bench: payflow's checkout throughput against the raw engine, webhook ack latency
