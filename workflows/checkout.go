@@ -347,9 +347,12 @@ func (w *checkout) onCardEvent(ctx workflow.Context, ev PaymentEvent) outcome {
 	switch ev.Type {
 	case "payment_approved":
 		if w.capturedOnly(ctx) {
-			// An authorisation: the capture (or its decline) follows.
-			w.state.Payment.Status = "Authorized"
-			w.save(ctx)
+			// An authorisation: the capture (or its decline) follows. A
+			// redelivery changes nothing and writes nothing.
+			if w.state.Payment.Status != "Authorized" {
+				w.state.Payment.Status = "Authorized"
+				w.save(ctx)
+			}
 			return keepWaiting
 		}
 		w.state.Payment.Status = "Authorized"
@@ -612,9 +615,14 @@ func (w *checkout) onCardAfterFulfilment(ctx workflow.Context, ev PaymentEvent) 
 	w.note(ctx, "webhook", fmt.Sprintf("%s %s after %s", ev.Type, ev.EventID, w.state.Status))
 	switch ev.Type {
 	case "payment_captured", "payment_paid":
-		w.state.Payment.Status = map[string]string{"payment_captured": "Captured", "payment_paid": "Paid"}[ev.Type]
-		w.save(ctx)
+		if st := map[string]string{"payment_captured": "Captured", "payment_paid": "Paid"}[ev.Type]; st != w.state.Payment.Status {
+			w.state.Payment.Status = st
+			w.save(ctx)
+		}
 	case "payment_capture_declined":
+		if isCaptured(w.state.Payment.Status) {
+			return false // the capture is known: a stale or repeated decline
+		}
 		st, captured, err := w.undoCard(ctx)
 		if err != nil {
 			return false
@@ -1142,9 +1150,38 @@ func (w *checkout) setStatus(ctx workflow.Context, status, detail string) {
 	w.save(ctx)
 }
 
+// maxTimeline bounds the timeline however many events point at one order
+// (duplicates, unsolicited payments): repeats of the last entry are counted
+// on it, and past maxTimeline entries only the newest are kept, after a
+// marker counting what was dropped. The timeline is workflow state, not
+// commands, so bounding it changes no history.
+const maxTimeline = 200
+
 func (w *checkout) note(ctx workflow.Context, step, detail string) {
-	w.state.Timeline = append(w.state.Timeline, TimelineEntry{At: workflow.Now(ctx).UTC(), Step: step, Detail: detail})
+	now := workflow.Now(ctx).UTC()
+	tl := w.state.Timeline
+	if n := len(tl); n > 0 && tl[n-1].Step == step && tl[n-1].Detail == detail {
+		tl[n-1].Repeats++
+		tl[n-1].LastAt = &now
+		return
+	}
+	tl = append(tl, TimelineEntry{At: now, Step: step, Detail: detail})
+	if len(tl) > maxTimeline {
+		// Keep the start of the story (created ... awaiting payment), a
+		// marker, and the newest entries.
+		const head = 10
+		dropped := 2 // tl[head] and tl[head+1] make way for the marker
+		if tl[head].Step == stepTruncated {
+			dropped = tl[head].Repeats + 1 // the marker stays, one more goes
+		}
+		marker := TimelineEntry{At: tl[head+1].At, Step: stepTruncated, Detail: "older entries dropped to bound the timeline", Repeats: dropped}
+		tl = append(append(tl[:head:head], marker), tl[head+2:]...)
+	}
+	w.state.Timeline = tl
 }
+
+// stepTruncated marks where the timeline dropped entries; Repeats counts them.
+const stepTruncated = "timeline_truncated"
 
 // save writes the read model. It is a local activity: cheap, retried, and a
 // failure never blocks the payment flow (the next save catches up).

@@ -387,11 +387,12 @@ func timelineSteps(st CheckoutState) []string {
 	return out
 }
 
+// countTimelineStep counts the step's entries, repeats included.
 func countTimelineStep(st CheckoutState, step string) int {
 	n := 0
 	for _, e := range st.Timeline {
 		if e.Step == step {
-			n++
+			n += 1 + e.Repeats
 		}
 	}
 	return n

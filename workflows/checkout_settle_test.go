@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -330,4 +331,38 @@ func TestCheckoutCancelSignal(t *testing.T) {
 		require.Equal(t, StatusFulfilled, st.Status)
 		h.requireCalls(map[string]int{ActRefundCard: 0})
 	})
+}
+
+// However many unsolicited events point at one order, its timeline stays
+// bounded: repeats are counted on one entry, and the oldest of many distinct
+// entries are dropped behind a marker.
+func TestCheckoutTimelineBounded(t *testing.T) {
+	h := newCheckoutHarness(t)
+	for i := 0; i < 300; i++ {
+		// The same redelivered event, and events for 300 other payments.
+		h.signalAt(time.Minute, ckoEvent("payment_pending", "evt_dup", ckPaymentID))
+		h.signalAt(2*time.Minute, ckoEvent("payment_captured", fmt.Sprintf("evt_%d", i), fmt.Sprintf("pay_other_%d", i)))
+	}
+	h.signalAt(3*time.Minute, ckoEvent("payment_captured", "evt_ok", ckPaymentID))
+	st := h.runOK(cardCheckoutInput())
+
+	require.Equal(t, StatusFulfilled, st.Status)
+	require.LessOrEqual(t, len(st.Timeline), maxTimeline)
+	require.Equal(t, "created", st.Timeline[0].Step, "the start of the story is kept")
+	require.Equal(t, 300, countTimelineStep(st, "webhook")-1, "300 redeliveries of one event, on one entry")
+	var dropped, markers int
+	for _, e := range st.Timeline {
+		if e.Step == stepTruncated {
+			dropped, markers = e.Repeats, markers+1
+		}
+	}
+	require.Equal(t, 1, markers)
+	// created, priced, reserved, awaiting_payment, the pending webhook, 300
+	// ignored events, the capture, paid, fulfilled: 308 entries, of which
+	// the marker stands for those dropped.
+	require.Equal(t, maxTimeline, len(st.Timeline))
+	require.Equal(t, 308-(maxTimeline-1), dropped)
+	requireSubsequence(t, timelineSteps(st), []string{"created", stepTruncated, "event_ignored", StatusPaid, StatusFulfilled})
+	// Only the events that mattered wrote the read model.
+	require.Less(t, h.f.count(ActSaveOrder), 10)
 }

@@ -126,6 +126,10 @@ type TimelineEntry struct {
 	At     time.Time `json:"at"`
 	Step   string    `json:"step"`
 	Detail string    `json:"detail"`
+	// Repeats counts the same step and detail noted again right after (a
+	// redelivered webhook); LastAt is when it was last noted.
+	Repeats int        `json:"repeats,omitempty"`
+	LastAt  *time.Time `json:"last_at,omitempty"`
 }
 
 // CheckoutState is what the state query returns (API.md's shape) and what the
