@@ -400,7 +400,7 @@ type inboxRecord struct {
 func inboxFor(t *testing.T, provider string, match func(inboxRecord) bool) []inboxRecord {
 	t.Helper()
 	var out struct{ Items []inboxRecord }
-	env.API(t, http.MethodGet, "/v1/webhooks/inbox?limit=500&provider="+provider, nil).JSON(t, &out)
+	env.API(t, http.MethodGet, "/v1/webhooks/inbox?limit=500&include_payload=true&provider="+provider, nil).JSON(t, &out)
 	var found []inboxRecord
 	for _, it := range out.Items {
 		if match(it) {
@@ -427,21 +427,22 @@ func TestCurrencyManagerInitiatingPendingComplete(t *testing.T) {
 	done := waitRehiveTx(t, tx.ID, workflows.RehiveTxComplete, cmWait)
 	containsAll(t, "transitions", done.transitionStatuses(), "Initiating->Pending approved", "Pending->Complete approved")
 
+	st := waitCMTx(t, tx.ID, workflows.TxStatusComplete, cmWait)
 	ltxs := ledgerTxsFor(t, tx.ID)
 	if len(ltxs) != 1 || ltxs[0].ID != workflows.LedgerTxIDFor(tx.ID) || ltxs[0].Status != workflows.LedgerComplete || ltxs[0].Destination != dest {
 		t.Fatalf("want the one held ledger transaction, completed: %+v", ltxs)
 	}
-	st := waitCMTx(t, tx.ID, workflows.TxStatusComplete, cmWait)
 	if st.Flow != workflows.FlowPendingToComplete || st.LedgerTxID != ltxs[0].ID || st.RehiveStatus != workflows.RehiveTxComplete {
 		t.Fatalf("payflow state: %+v", st)
 	}
-	// Created held and linked on Initiating->Pending, approved while still
-	// pending on the ledger, then completed on Pending->Complete.
+	// Created held and linked on Initiating->Pending and approved; on
+	// Pending->Complete approved while still held, and released only once
+	// Rehive had it Complete.
 	if !hasStepDetail(st.Timeline, "ledger_linked", workflows.LedgerKindPending+" to "+dest) {
 		t.Fatalf("no pending ledger link in %+v", st.Timeline)
 	}
 	cmRequireOrder(t, steps(st.Timeline), "ledger_linked", "ledger_pending", "approved", workflows.TxStatusAwaitingTransition,
-		workflows.TxStatusAwaitingLedger, "ledger_complete", "approved", workflows.TxStatusComplete)
+		"approved", workflows.TxStatusAwaitingLedger, "ledger_complete", workflows.TxStatusComplete)
 	if !hasStepDetail(st.Timeline, "approved", "Initiating->Pending") || !hasStepDetail(st.Timeline, "approved", "Pending->Complete") {
 		t.Fatalf("approvals missing in %+v", st.Timeline)
 	}

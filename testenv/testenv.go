@@ -46,6 +46,10 @@ type Options struct {
 	// DatabaseURL overrides the test database URL the app uses (e.g. to go
 	// through a proxy); the database itself is still created by Start.
 	DatabaseURL func(real string) string
+	// LateWindow and ReconcileInterval set PAYFLOW_LATE_WINDOW and
+	// PAYFLOW_RECONCILE_INTERVAL (their defaults when zero).
+	LateWindow        time.Duration
+	ReconcileInterval time.Duration
 }
 
 // Env is a running payflow.
@@ -133,6 +137,12 @@ func Start(opts Options) (*Env, error) {
 		"CHECKOUTCOM_BASE_URL":    e.SandboxURL + "/sandbox/checkoutcom",
 		"REHIVE_BASE_URL":         e.SandboxURL + "/sandbox/rehive/3",
 		"LEDGER_BASE_URL":         e.SandboxURL + "/sandbox/ledger",
+	}
+	if opts.LateWindow > 0 {
+		env["PAYFLOW_LATE_WINDOW"] = opts.LateWindow.String()
+	}
+	if opts.ReconcileInterval > 0 {
+		env["PAYFLOW_RECONCILE_INTERVAL"] = opts.ReconcileInterval.String()
 	}
 	if e.Config, err = config.Load(func(k string) string { return env[k] }); err != nil {
 		return nil, err
