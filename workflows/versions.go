@@ -8,6 +8,16 @@ const (
 	// while to refund a payment that still arrives.
 	versionLatePayments = "late-payments"
 
+	// Not versioned, on purpose: the changes of 2026-11-22 05:25–06:01
+	// (wallet payments handled in the refund window, sleeps between card
+	// status checks and Rehive verifications, release on a refused refund).
+	// A checkout lives at most payment timeout + refund window + late window
+	// (15 m + 24 h + 1 h), so every run started on the code before them had
+	// closed by 2026-11-23 07:20; DefaultVersion below is the code after
+	// them, which is what running workflows execute. The two oldest recorded
+	// histories (checkout_card_declined, checkout_card_refunded) predate
+	// them and still replay.
+
 	// Checkout, issue 8. Each id is asked where its branch first differs, so
 	// a run that started before the change keeps the old path up to there.
 
