@@ -3,14 +3,18 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/payflow/payflow/store"
 	"github.com/payflow/payflow/store/storetest"
@@ -335,5 +339,47 @@ func TestHungDatabaseIs503(t *testing.T) {
 	resp, err := e.app.Test(request("GET", "/readyz", "", nil), 10_000)
 	if err != nil || resp.StatusCode != http.StatusServiceUnavailable || time.Since(start) > 4*time.Second {
 		t.Fatalf("readyz while hung: %v %v after %s", resp, err, time.Since(start))
+	}
+}
+
+// The backstop behind the edge: a value PostgreSQL refuses (class 22) is a
+// 400 invalid_value, not a 500, from any handler that maps store errors.
+func TestInvalidDataIsA400(t *testing.T) {
+	e := newEdgeApp(t, "", nil)
+	s := &server{Deps: Deps{Store: e.store}, log: slog.New(slog.DiscardHandler)}
+	ctx := context.Background()
+	_, errNUL := e.store.GetProduct(ctx, "a\x00b")                                                      // 22021 character_not_in_repertoire
+	_, errUTF := e.store.GetProduct(ctx, "a\xffb")                                                      // 22021 invalid byte sequence
+	_, errNum := e.store.DB().Exec(`SELECT 'x'::int`)                                                   // 22P02 invalid_text_representation
+	_, errLong := e.store.DB().Exec(`CREATE TEMP TABLE t (v varchar(2)); INSERT INTO t VALUES ('abc')`) // 22001
+	for _, err := range []error{errNUL, errUTF, errNum, errLong} {
+		if err == nil {
+			t.Fatal("PostgreSQL accepted an invalid value")
+		}
+		var apiErr *Error
+		if !errors.As(s.storeError(err), &apiErr) || apiErr.Status != 400 || apiErr.Code != "invalid_value" {
+			t.Errorf("%v mapped to %v", err, s.storeError(err))
+		}
+	}
+}
+
+// With PAYFLOW_OPS_ADDR set, /metrics leaves the API and is served by Ops.
+func TestMetricsOnTheOperationsAddress(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	api := New(Deps{Config: testConfig(t, map[string]string{"PAYFLOW_OPS_ADDR": "127.0.0.1:9100"}), Registry: reg})
+	resp, err := api.Test(request("GET", "/metrics", "", nil))
+	if err != nil || resp.StatusCode != 404 {
+		t.Fatalf("API /metrics: %v %v", resp.StatusCode, err)
+	}
+	resp, err = Ops(reg).Test(request("GET", "/metrics", "", nil))
+	if err != nil || resp.StatusCode != 200 || resp.Header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("ops /metrics: %v %v", resp.StatusCode, err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	if !strings.Contains(string(b), "payflow_http_request_duration_seconds") {
+		t.Fatalf("ops /metrics lacks the API's metrics: %.300s", b)
+	}
+	if resp, _ := New(Deps{Config: testConfig(t, nil)}).Test(request("GET", "/metrics", "", nil)); resp.StatusCode != 200 {
+		t.Fatalf("default /metrics: %d", resp.StatusCode)
 	}
 }
