@@ -29,6 +29,12 @@ func TestCardApprovedIsFulfilled(t *testing.T) {
 	if st.Payment.ProviderPaymentID != pays[0].ID {
 		t.Fatalf("payment id %q, sandbox has %q", st.Payment.ProviderPaymentID, pays[0].ID)
 	}
+	// Paid means captured: the order was paid on the capture, which the
+	// sandbox sends after payment_approved.
+	if st.Payment.Status != "Captured" {
+		t.Fatalf("fulfilled with payment status %q, want Captured", st.Payment.Status)
+	}
+	recordHistory(t, "card_captured", order)
 }
 
 func TestCardDeclinedFailsAndReleasesStock(t *testing.T) {
@@ -120,11 +126,12 @@ func TestDuplicateAndReorderedWebhooks(t *testing.T) {
 	}
 }
 
+// countSteps counts the step's timeline entries, repeats included.
 func countSteps(st workflows.CheckoutState, step string) int {
 	n := 0
 	for _, e := range st.Timeline {
 		if e.Step == step {
-			n++
+			n += 1 + e.Repeats
 		}
 	}
 	return n
