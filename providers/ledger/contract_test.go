@@ -99,10 +99,17 @@ func TestCreateIsIdempotentByID(t *testing.T) {
 		t.Fatalf("sandbox holds %d transactions, want 1", n)
 	}
 	// Reusing the id for a different transaction is a bug the ledger refuses.
-	req.Amount++
-	_, err = e.client.CreateTransaction(ctx, req)
-	if pe := mustClass(t, err, httpx.Conflict); pe.Codes[0] != "id_conflict" {
-		t.Fatalf("codes %v", pe.Codes)
+	for name, edit := range map[string]func(r *ledger.CreateRequest){
+		"amount":      func(r *ledger.CreateRequest) { r.Amount++ },
+		"destination": func(r *ledger.CreateRequest) { r.Destination = "GOTHER" },
+		"account":     func(r *ledger.CreateRequest) { r.Account = "acct-other" },
+	} {
+		other := req
+		edit(&other)
+		_, err = e.client.CreateTransaction(ctx, other)
+		if pe := mustClass(t, err, httpx.Conflict); pe.Status != http.StatusConflict || pe.Codes[0] != "id_conflict" || pe.Message == "" {
+			t.Errorf("%s: %+v", name, pe)
+		}
 	}
 }
 

@@ -22,7 +22,9 @@ func (s *Sandbox) createTransaction(w http.ResponseWriter, r *http.Request) {
 	if existing, ok := s.txs[b.ID]; ok {
 		tx := existing.tx
 		s.mu.Unlock()
-		if tx.Type != b.Type || tx.Account != b.Account || tx.Amount != b.Amount || tx.Currency != b.Currency {
+		// The id names one transaction: the same id with other money-moving
+		// fields is a bug in the caller, refused rather than merged.
+		if tx.Type != b.Type || tx.Account != b.Account || tx.Amount != b.Amount || tx.Currency != b.Currency || tx.Destination != b.Destination {
 			writeError(w, http.StatusConflict, "id_conflict", "a different transaction already uses this id")
 			return
 		}
