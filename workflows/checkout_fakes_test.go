@@ -57,7 +57,6 @@ type checkoutFakes struct {
 	// the last repeats; none scripted means approved.
 	outcomes     map[string][]CardActionResult
 	actionInputs []CardActionInput
-	refundInputs []CardPaymentInput      // every RefundCard call, attempts included
 	found        []FindCardPaymentResult // FindCardPayment answers in order; the last repeats
 	rehiveFound  []string                // FindRehivePayments answer
 	reversalErrs []error                 // RefundRehive answers in order; nil once exhausted
