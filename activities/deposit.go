@@ -59,7 +59,7 @@ func (a *CurrencyManager) CreateRehiveCredit(ctx context.Context, in workflows.R
 			ID: res.TxID, TxType: rehive.Credit, Amount: in.Amount, Currency: in.Currency, Account: in.Account,
 			Reference: in.Reference, Metadata: meta, Status: in.Status,
 		}},
-	}, "payflow-deposit-"+in.LedgerTxID)
+	}, intentKey(ctx, "payflow-deposit-"+in.LedgerTxID))
 	if err == nil {
 		for _, tx := range col.Transactions {
 			if string(tx.ID) == res.TxID {

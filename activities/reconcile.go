@@ -98,18 +98,13 @@ func (a *Reconciler) workflowClosed(ctx context.Context, id string) (bool, strin
 	return true, st.String(), nil
 }
 
-// key is an idempotency key for one intended effect made by this run of the
-// reconciliation: Rehive replays every answer under a key, refusals too, so
-// a later run (a new intent) must not reuse it. Derived ids keep the effect
+// reconcileKey is the Idempotency-Key of one effect asked for by one attempt
+// of a reconciliation pass (see intentKey): a later run is a new intent and
+// must not be answered with an earlier refusal. Derived ids keep the effect
 // itself single.
 func reconcileKey(ctx context.Context, effect, id string) string {
-	run := ""
-	if activity.IsActivity(ctx) {
-		info := activity.GetInfo(ctx)
-		run = fmt.Sprintf("%s/%d", info.WorkflowExecution.RunID, info.Attempt)
-	}
-	h := sha256.Sum256([]byte(effect + "\x00" + id + "\x00" + run))
-	return "payflow-rec-" + effect + "-" + hex.EncodeToString(h[:12])
+	h := sha256.Sum256([]byte(effect + "\x00" + id))
+	return intentKey(ctx, "payflow-rec-"+effect+"-"+hex.EncodeToString(h[:10]))
 }
 
 // orderState is the order's state as the API serves it; an order no

@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 
+	"go.temporal.io/sdk/activity"
+
 	"github.com/payflow/payflow/providers/httpx"
 	"github.com/payflow/payflow/providers/rehive"
 	"github.com/payflow/payflow/store"
@@ -103,7 +105,7 @@ func (a *CurrencyManager) DeclineTransition(ctx context.Context, in workflows.Tr
 func (a *CurrencyManager) resolveTransition(ctx context.Context, in workflows.TransitionInput, verdict string,
 	call func(ctx context.Context, id, key string) (*rehive.Transition, error),
 ) (workflows.TransitionResult, error) {
-	t, err := call(ctx, in.TransitionID, "payflow-transition-"+in.TransitionID+"-"+verdict)
+	t, err := call(ctx, in.TransitionID, intentKey(ctx, "payflow-transition-"+in.TransitionID+"-"+verdict))
 	if err == nil {
 		return workflows.TransitionResult{Status: t.Status}, nil
 	}
@@ -118,6 +120,9 @@ func (a *CurrencyManager) resolveTransition(ctx context.Context, in workflows.Tr
 	switch {
 	case now.Status == rehive.TransitionApproved || now.Status == rehive.TransitionDeclined:
 		return workflows.TransitionResult{Status: now.Status}, nil
+	case now.Status == rehive.TransitionQueued && verdict == rehive.TransitionApproved:
+		// An earlier attempt's approval was accepted and waits to apply.
+		return workflows.TransitionResult{Status: now.Status}, nil
 	case pe.Class == httpx.Conflict:
 		return workflows.TransitionResult{}, stillInFlight(pe)
 	}
@@ -131,7 +136,7 @@ func (a *CurrencyManager) SetRehiveTxStatus(ctx context.Context, in workflows.Re
 	// The note is part of the key: a key reused with another body is refused
 	// for a day.
 	note := sha256.Sum256([]byte(in.Note))
-	key := "payflow-tx-" + in.TxID + "-" + in.Status + "-" + hex.EncodeToString(note[:6])
+	key := intentKey(ctx, "payflow-tx-"+in.TxID+"-"+in.Status+"-"+hex.EncodeToString(note[:6]))
 	_, err := a.Rehive.PatchTransaction(ctx, in.TxID, rehive.TransactionPatch{Status: in.Status, Note: in.Note}, key)
 	if err == nil {
 		return nil
@@ -152,7 +157,26 @@ func (a *CurrencyManager) SetRehiveTxStatus(ctx context.Context, in workflows.Re
 	return rehiveRejected(pe)
 }
 
-// AddRehiveMessage attaches a message to a transaction, once per key.
+// intentKey is the Idempotency-Key of one attempt of one activity
+// execution. Rehive saves every answer under a key, refusals and 5xx
+// included, and replays it (PROVIDERS.md): a retry that reused the key would
+// get the old refusal forever. Each attempt is a new intent, so it gets a new
+// key; the effect stays single through what every caller checks after a
+// refusal (the transition's or transaction's state now, ids derived from
+// ours), which is also how an attempt whose answer was lost is recognised.
+func intentKey(ctx context.Context, base string) string {
+	if !activity.IsActivity(ctx) {
+		return base
+	}
+	info := activity.GetInfo(ctx)
+	h := sha256.Sum256([]byte(fmt.Sprintf("%s/%s/%d", info.WorkflowExecution.RunID, info.ActivityID, info.Attempt)))
+	return base + "-" + hex.EncodeToString(h[:6])
+}
+
+// AddRehiveMessage attaches a message to a transaction, once per key: a
+// message is shown to the user, so a repeat after a lost answer must not
+// post it twice, and one Rehive refused is noted by the workflow, not
+// retried.
 func (a *CurrencyManager) AddRehiveMessage(ctx context.Context, in workflows.RehiveMessageInput) error {
 	_, err := a.Rehive.AddMessage(ctx, in.TxID, rehive.Message{Message: in.Message, Level: in.Level, Section: in.Section}, "payflow-message-"+in.Key)
 	return rehiveErr(err)

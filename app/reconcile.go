@@ -101,9 +101,13 @@ func (a *App) keepReconcileSchedule(ctx context.Context) {
 func (a *App) ReconcileNow(ctx context.Context) (workflows.ReconcileReport, error) {
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
+	return a.RunReconcile(ctx, workflows.ReconcileWorkflowID+"-now-"+hex.EncodeToString(b))
+}
+
+// RunReconcile is ReconcileNow under the workflow id given.
+func (a *App) RunReconcile(ctx context.Context, workflowID string) (workflows.ReconcileReport, error) {
 	run, err := a.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID: workflows.ReconcileWorkflowID + "-now-" + hex.EncodeToString(b), TaskQueue: a.Config.TaskQueue,
-		WorkflowExecutionTimeout: 30 * time.Minute,
+		ID: workflowID, TaskQueue: a.Config.TaskQueue, WorkflowExecutionTimeout: 30 * time.Minute,
 	}, workflows.ReconcileWorkflowName)
 	if err != nil {
 		return workflows.ReconcileReport{}, fmt.Errorf("start reconciliation: %w", err)

@@ -23,6 +23,9 @@ func TestRecordedHistoriesReplay(t *testing.T) {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			r := worker.NewWorkflowReplayer()
 			r.RegisterWorkflowWithOptions(Checkout, workflow.RegisterOptions{Name: CheckoutWorkflowName})
+			r.RegisterWorkflowWithOptions(RehiveTransaction, workflow.RegisterOptions{Name: RehiveTxWorkflowName})
+			r.RegisterWorkflowWithOptions(LedgerDeposit, workflow.RegisterOptions{Name: DepositWorkflowName})
+			r.RegisterWorkflowWithOptions(Reconcile, workflow.RegisterOptions{Name: ReconcileWorkflowName})
 			if err := r.ReplayWorkflowHistoryFromJSONFile(nil, f); err != nil {
 				t.Fatalf("replay %s: %v", f, err)
 			}

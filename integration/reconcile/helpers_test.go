@@ -4,8 +4,16 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/payflow/payflow/testenv"
 	"github.com/payflow/payflow/workflows"
@@ -189,4 +197,45 @@ func getLedgerTx(t *testing.T, id string) sandboxLedgerTx {
 	var tx sandboxLedgerTx
 	env.SandboxCall(t, http.MethodGet, "/sandbox/ledger/_control/transactions/"+id, nil).JSON(t, &tx)
 	return tx
+}
+
+// replayAndRecord replays the closed history of workflowID against the
+// current workflow code and, with PAYFLOW_RECORD_HISTORIES=1, saves it as
+// workflows/testdata/<name>.json, where the unit tests replay it from then
+// on: a later change that breaks running workflows fails there.
+func replayAndRecord(t *testing.T, workflowID, name string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	testenv.Eventually(t, 30*time.Second, workflowID+" to close", func() bool {
+		d, err := env.App.Temporal.DescribeWorkflowExecution(ctx, workflowID, "")
+		return err == nil && d.WorkflowExecutionInfo.GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING
+	})
+	h := &historypb.History{}
+	it := env.App.Temporal.GetWorkflowHistory(ctx, workflowID, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for it.HasNext() {
+		ev, err := it.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.Events = append(h.Events, ev)
+	}
+	r := worker.NewWorkflowReplayer()
+	r.RegisterWorkflowWithOptions(workflows.RehiveTransaction, workflow.RegisterOptions{Name: workflows.RehiveTxWorkflowName})
+	r.RegisterWorkflowWithOptions(workflows.LedgerDeposit, workflow.RegisterOptions{Name: workflows.DepositWorkflowName})
+	r.RegisterWorkflowWithOptions(workflows.Reconcile, workflow.RegisterOptions{Name: workflows.ReconcileWorkflowName})
+	r.RegisterWorkflowWithOptions(workflows.Checkout, workflow.RegisterOptions{Name: workflows.CheckoutWorkflowName})
+	if err := r.ReplayWorkflowHistory(nil, h); err != nil {
+		t.Fatalf("%s does not replay: %v", workflowID, err)
+	}
+	if os.Getenv("PAYFLOW_RECORD_HISTORIES") == "" {
+		return
+	}
+	raw, err := protojson.MarshalOptions{Indent: "  "}.Marshal(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join("..", "..", "workflows", "testdata", name+".json"), raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -90,6 +90,13 @@ func TestLateThreeDSAfterLateWindowRefundedByReconciliation(t *testing.T) {
 	if stock, reserved := getProduct(t, sku); stock != 2 || reserved != 0 {
 		t.Fatalf("stock %d reserved %d", stock, reserved)
 	}
+	// A run that finds the order settled for good; its history guards the
+	// Reconcile workflow.
+	id := "reconcile-test-" + testenv.RandomID(4)
+	if _, err := env.App.RunReconcile(context.Background(), id); err != nil {
+		t.Fatal(err)
+	}
+	replayAndRecord(t, id, "reconcile_run")
 }
 
 // Rehive answers the approval of Pending->Complete queued, then fails the
@@ -149,6 +156,7 @@ func TestQueuedApprovalThenFailedLeavesNoPayout(t *testing.T) {
 	if l := getLedgerTx(t, ledgerID); l.Status != workflows.LedgerCancelled {
 		t.Fatalf("a ledger payout is left standing: %+v", l)
 	}
+	replayAndRecord(t, workflows.RehiveTxWorkflowID(tx.ID), "rehive_queued_approval_failed")
 }
 
 // The ledger confirms a deposit only after its stall timer failed the
@@ -205,4 +213,32 @@ func TestDepositConfirmedAfterStallCredited(t *testing.T) {
 	if n != 1 {
 		t.Fatalf("credited %d times", n)
 	}
+	replayAndRecord(t, workflows.DepositWorkflowID(id), "deposit_stalled")
+}
+
+// Rehive carries out payflow's approval and the answer is lost (a 5xx on
+// the way back): the retry, under a new key, is refused as the transition
+// is no longer pending, finds it approved, and the withdrawal completes.
+func TestRehiveApprovalAnswerLost(t *testing.T) {
+	u := rehiveCustomer(t, map[string]int64{xlm: 10 * xlmAmount})
+	dest := uid("dest")
+	setFaults(t, "rehive", map[string]any{"lose_answers_next": 1, "lose_mode": "5xx"})
+	defer setFaults(t, "rehive", map[string]any{})
+	tx := userTx(t, map[string]any{"user": u.Email, "tx_type": "debit", "currency": xlm, "amount": xlmAmount, "status": "Pending",
+		"metadata": map[string]any{workflows.MetaDestination: dest}})
+	var st workflows.RehiveTxState
+	testenv.Eventually(t, 30*time.Second, "the withdrawal to finish", func() bool {
+		r := env.API(t, http.MethodGet, "/v1/rehive/transactions/"+tx.ID, nil)
+		if r.Status == http.StatusOK {
+			r.JSON(t, &st)
+		}
+		return workflows.IsTxStatusFinal(st.Status)
+	})
+	if st.Status != workflows.TxStatusComplete || getRehiveTx(t, tx.ID).Status != workflows.RehiveTxComplete {
+		t.Fatalf("payflow state: %+v", st)
+	}
+	if l := getLedgerTx(t, workflows.LedgerTxIDFor(tx.ID)); l.Status != workflows.LedgerComplete {
+		t.Fatalf("ledger payout: %+v", l)
+	}
+	replayAndRecord(t, workflows.RehiveTxWorkflowID(tx.ID), "rehive_withdrawal_answer_lost")
 }
