@@ -4,12 +4,15 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"reflect"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/payflow/payflow/providers/checkoutcom"
 	"github.com/payflow/payflow/providers/httpx"
+	cksandbox "github.com/payflow/payflow/sandbox/checkoutcom"
 )
 
 func TestContractFindPaymentsByReference(t *testing.T) {
@@ -117,5 +120,36 @@ func TestContractLostAnswers(t *testing.T) {
 	})
 	if n := e.lost(); n != 4 {
 		t.Errorf("answers_lost = %d, want 4", n)
+	}
+}
+
+// TestContractIdempotencyKeysExpire: within the key's lifetime a repeat is
+// the first payment; after it, the same key is a new request (here a new
+// charge), so keys must come from our own ids, never be reused across days.
+func TestContractIdempotencyKeysExpire(t *testing.T) {
+	var mu sync.Mutex
+	now := time.Now()
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	sb := cksandbox.New(cksandbox.Config{SecretKey: secretKey, Now: clock, IdempotencyTTL: time.Hour})
+	srv := httptest.NewServer(sb.Handler())
+	t.Cleanup(func() { sb.Close(); srv.Close() })
+	e := &env{t: t, sb: sb, url: srv.URL + cksandbox.Prefix}
+	e.client = checkoutcom.New(checkoutcom.Config{BaseURL: e.url, SecretKey: secretKey, ProcessingChannelID: "pc_contract000000000000000000"})
+	first, err := e.pay(e.token(cardOK), "ord_ttl", false, "k-ttl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	now = now.Add(30 * time.Minute)
+	mu.Unlock()
+	if again, err := e.pay(e.token(cardOK), "ord_ttl", false, "k-ttl"); err != nil || again.ID != first.ID {
+		t.Fatalf("within the TTL = %+v %v", again, err)
+	}
+	mu.Lock()
+	now = now.Add(31 * time.Minute)
+	mu.Unlock()
+	late, err := e.pay(e.token(cardOK), "ord_ttl", false, "k-ttl")
+	if err != nil || late.ID == first.ID {
+		t.Fatalf("after the TTL = %+v %v", late, err)
 	}
 }
