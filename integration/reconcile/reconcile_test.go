@@ -242,3 +242,44 @@ func TestRehiveApprovalAnswerLost(t *testing.T) {
 	}
 	replayAndRecord(t, workflows.RehiveTxWorkflowID(tx.ID), "rehive_withdrawal_answer_lost")
 }
+
+// An operator terminates a managed transaction's run while Rehive holds
+// its approval, and Rehive then fails the transaction: the status change
+// reaches a closed workflow (inbox status closed_workflow), and the
+// reconciliation cancels the payout the ledger still held.
+func TestRehiveFailedAfterWorkflowClosedCancelsHeldPayout(t *testing.T) {
+	ctx := context.Background()
+	u := rehiveCustomer(t, map[string]int64{xlm: 10 * xlmAmount})
+	setFaults(t, "rehive", map[string]any{"approvals": "held"})
+	defer setFaults(t, "rehive", map[string]any{})
+	tx := userTx(t, map[string]any{"user": u.Email, "tx_type": "debit", "currency": xlm, "amount": xlmAmount, "status": "Initiating",
+		"metadata": map[string]any{workflows.MetaDestination: uid("dest")}})
+	ledgerID := workflows.LedgerTxIDFor(tx.ID)
+	testenv.Eventually(t, 30*time.Second, "the approval queued with the payout held", func() bool {
+		trs := getRehiveTx(t, tx.ID).Transitions
+		return len(trs) == 1 && trs[0].Status == "queued" && getLedgerTx(t, ledgerID).Status == workflows.LedgerPending
+	})
+	if err := env.App.Temporal.TerminateWorkflow(ctx, workflows.RehiveTxWorkflowID(tx.ID), "", "operator: terminate"); err != nil {
+		t.Fatal(err)
+	}
+	if r := env.SandboxCall(t, http.MethodPost, "/sandbox/rehive/_control/transactions/"+tx.ID+"/status", map[string]string{"status": "Failed"}); r.Status != http.StatusOK {
+		t.Fatalf("fail on Rehive: %d %s", r.Status, r.Body)
+	}
+	testenv.Eventually(t, 20*time.Second, "the status change recorded for the closed workflow", func() bool {
+		events, err := env.App.Store.ListInbox(ctx, store.InboxFilter{Provider: "rehive", Status: store.InboxClosedWorkflow, Limit: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range events {
+			if e.WorkflowID.String == workflows.RehiveTxWorkflowID(tx.ID) {
+				return true
+			}
+		}
+		return false
+	})
+	reconcileUntil(t, "the held payout cancelled", func() bool { return getLedgerTx(t, ledgerID).Status == workflows.LedgerCancelled })
+	row, err := env.App.Store.GetRehiveTx(ctx, tx.ID)
+	if err != nil || row.Status != workflows.TxStatusFailed || !strings.Contains(string(row.State), workflows.RecLedgerCancelled) {
+		t.Fatalf("read model: %+v %v", row, err)
+	}
+}
