@@ -11,11 +11,15 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
 
+	"github.com/payflow/payflow/app"
+	"github.com/payflow/payflow/config"
 	"github.com/payflow/payflow/providers/ledger"
 	"github.com/payflow/payflow/store"
 	"github.com/payflow/payflow/testenv"
@@ -281,5 +285,70 @@ func TestRehiveFailedAfterWorkflowClosedCancelsHeldPayout(t *testing.T) {
 	row, err := env.App.Store.GetRehiveTx(ctx, tx.ID)
 	if err != nil || row.Status != workflows.TxStatusFailed || !strings.Contains(string(row.State), workflows.RecLedgerCancelled) {
 		t.Fatalf("read model: %+v %v", row, err)
+	}
+}
+
+// Two API and two worker processes start at once: each creates or updates
+// the reconciliation schedule, and there is exactly one; a process started
+// with another PAYFLOW_RECONCILE_INTERVAL brings it to that interval.
+func TestOneReconcileScheduleWhateverStarts(t *testing.T) {
+	ctx := context.Background()
+	start := func(cfg config.Config) *app.App {
+		a, err := app.New(cfg, env.Logger)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(a.Close)
+		return a
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for i := 0; i < 4; i++ {
+		a := start(env.Config)
+		wg.Add(1)
+		go func() { defer wg.Done(); errs <- a.EnsureReconcileSchedule(ctx) }()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatalf("ensure schedule: %v", err)
+		}
+	}
+	count := func() int {
+		it, err := env.App.Temporal.ScheduleClient().List(ctx, client.ScheduleListOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for it.HasNext() {
+			s, err := it.Next()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.ID == workflows.ReconcileScheduleID {
+				n++
+			}
+		}
+		return n
+	}
+	testenv.Eventually(t, 10*time.Second, "the schedule listed", func() bool { return count() > 0 })
+	if n := count(); n != 1 {
+		t.Fatalf("%d reconcile schedules", n)
+	}
+	cfg := env.Config
+	cfg.ReconcileInterval = 2 * time.Minute
+	if err := start(cfg).EnsureReconcileSchedule(ctx); err != nil {
+		t.Fatal(err)
+	}
+	d, err := env.App.Temporal.ScheduleClient().GetHandle(ctx, workflows.ReconcileScheduleID).Describe(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if iv := d.Schedule.Spec.Intervals; len(iv) != 1 || iv[0].Every != 2*time.Minute {
+		t.Fatalf("schedule spec: %+v", d.Schedule.Spec)
+	}
+	if err := env.App.EnsureReconcileSchedule(ctx); err != nil { // back to the environment's interval
+		t.Fatal(err)
 	}
 }
