@@ -210,9 +210,9 @@ func (a *Reconciler) ReconcileOrphaned(ctx context.Context) (workflows.Reconcile
 			how = "gone"
 		}
 		st := orderState(&o)
-		var settled bool
+		var settled, reversed bool
 		if o.PaymentMethod == workflows.MethodRehive {
-			settled, err = a.settleRehiveOrder(ctx, o, st, p)
+			settled, reversed, err = a.settleRehiveOrder(ctx, o, st, p)
 		} else {
 			settled, err = a.settleCardOrder(ctx, o, st, p)
 		}
@@ -228,6 +228,11 @@ func (a *Reconciler) ReconcileOrphaned(ctx context.Context) (workflows.Reconcile
 				return store.ErrNotChanged
 			}
 			cur.Status, cur.FailureReason = workflows.StatusFailed, workflows.ReasonWorkflowClosed
+			if reversed {
+				// The wallet payment went back at once; a card refund is
+				// confirmed later, by ReconcileClosedUnpaid.
+				cur.Status = workflows.StatusRefunded
+			}
 			return nil
 		})
 		if err == nil {

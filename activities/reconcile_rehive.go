@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -16,69 +17,87 @@ import (
 	"github.com/payflow/payflow/workflows"
 )
 
-// settleRehiveOrder reverses every Rehive payment the order's workflow knew
-// of. It reports false while one is not final yet.
-func (a *Reconciler) settleRehiveOrder(ctx context.Context, o store.Order, st workflows.CheckoutState, p *workflows.ReconcilePass) (bool, error) {
+// settleRehiveOrder reverses every Rehive payment of the order: those its
+// workflow knew of and credits to the merchant that name it. It reports
+// false while one is not final yet, and whether it sent money back.
+func (a *Reconciler) settleRehiveOrder(ctx context.Context, o store.Order, st workflows.CheckoutState, p *workflows.ReconcilePass) (settled, reversed bool, err error) {
 	ids := []string{}
 	if st.Payment.ProviderPaymentID != "" {
 		ids = append(ids, st.Payment.ProviderPaymentID)
 	}
 	known, err := a.Store.OrderPayments(ctx, o.OrderID)
 	if err != nil {
-		return false, err
+		return false, false, err
 	}
 	for _, k := range known {
 		if k.Provider == "rehive" && k.ProviderPaymentID != st.Payment.ProviderPaymentID {
 			ids = append(ids, k.ProviderPaymentID)
 		}
 	}
-	for _, id := range ids {
-		final, err := a.reverseRehivePayment(ctx, o.OrderID, id, "", p)
-		if err != nil || !final {
-			return false, err
+	// A transfer whose webhooks never came: the merchant's credits since the
+	// order was made, matched on metadata.order_id.
+	f := rehive.TransactionFilter{TxType: rehive.Credit, CreatedAfter: o.CreatedAt.Add(-time.Minute), User: a.Merchant.Email}
+	if a.Merchant.Account != "" {
+		f.Account, f.User = a.Merchant.Account, ""
+	}
+	credits, err := a.Rehive.ListTransactions(ctx, f)
+	if err != nil {
+		return false, false, fmt.Errorf("list the merchant's credits: %w", err)
+	}
+	for _, c := range credits {
+		if oid, _ := c.Metadata["order_id"].(string); oid == o.OrderID && !slices.Contains(ids, string(c.ID)) {
+			ids = append(ids, string(c.ID))
 		}
 	}
-	return true, nil
+	for _, id := range ids {
+		final, did, err := a.reverseRehivePayment(ctx, o.OrderID, id, "", p)
+		if err != nil || !final {
+			return false, reversed, err
+		}
+		reversed = reversed || did
+	}
+	return true, reversed, nil
 }
 
 // reverseRehivePayment sends back a Rehive payment for orderID unless it is
 // keep (the payment a fulfilled order keeps). It reports whether the payment
-// is settled for good: reversed, failed, or not a payment of this order.
+// is settled for good (reversed, failed, or not a payment of this order)
+// and whether this call reversed it.
 // The reversal has the ids RefundRehive derives, so whichever of the
 // checkout and the reconciliation comes first, the other finds it made.
-func (a *Reconciler) reverseRehivePayment(ctx context.Context, orderID, txID, keep string, p *workflows.ReconcilePass) (bool, error) {
+func (a *Reconciler) reverseRehivePayment(ctx context.Context, orderID, txID, keep string, p *workflows.ReconcilePass) (final, reversed bool, err error) {
 	tx, err := a.Rehive.GetTransaction(ctx, txID)
 	if httpx.ClassOf(err) == httpx.NotFound {
-		return true, nil
+		return true, false, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("get Rehive transaction %s: %w", txID, err)
+		return false, false, fmt.Errorf("get Rehive transaction %s: %w", txID, err)
 	}
 	if tx.TxType != rehive.Credit && tx.Partner != nil && tx.Partner.ID != "" {
 		// The payer's debit leg: the money is on the merchant's credit.
 		if tx, err = a.Rehive.GetTransaction(ctx, string(tx.Partner.ID)); err != nil {
-			return false, fmt.Errorf("get Rehive transaction %s: %w", txID, err)
+			return false, false, fmt.Errorf("get Rehive transaction %s: %w", txID, err)
 		}
 	}
 	credit := string(tx.ID)
 	if o, _ := tx.Metadata["order_id"].(string); o != orderID || tx.TxType != rehive.Credit || !a.isMerchant(tx) {
-		return true, nil
+		return true, false, nil
 	}
 	if credit == keep || txID == keep {
-		return true, nil
+		return true, false, nil
 	}
 	switch tx.Status {
 	case rehive.StatusFailed:
-		return true, nil
+		return true, false, nil
 	case rehive.StatusComplete:
 	default:
-		return false, nil
+		return false, false, nil
 	}
 	id := rehive.DeriveID("payflow-refund-" + credit)
 	if _, err := a.Rehive.GetCollection(ctx, id); err == nil {
-		return true, nil // reversed already
+		return true, false, nil // reversed already
 	} else if httpx.ClassOf(err) != httpx.NotFound {
-		return false, err
+		return false, false, err
 	}
 	payer := rehive.CollectionTx{TxType: rehive.Credit, Amount: tx.AbsAmount(), Currency: tx.Currency.Code, Status: rehive.StatusComplete}
 	if tx.Partner != nil {
@@ -98,11 +117,11 @@ func (a *Reconciler) reverseRehivePayment(ctx context.Context, orderID, txID, ke
 		// Made by the checkout meanwhile, or refused for good: the
 		// collection's existence says which.
 		if _, gerr := a.Rehive.GetCollection(ctx, id); gerr == nil {
-			return true, nil
+			return true, false, nil
 		}
 	}
 	if err != nil {
-		return false, fmt.Errorf("reverse %s: %w", credit, err)
+		return false, false, fmt.Errorf("reverse %s: %w", credit, err)
 	}
 	detail := fmt.Sprintf("%s: %d %s sent back to the payer (collection %s)", credit, tx.AbsAmount(), tx.Currency.Code, id)
 	err = a.noteOrder(ctx, orderID, workflows.RecReversed, detail, func(o *store.Order, st *workflows.CheckoutState) error {
@@ -114,10 +133,10 @@ func (a *Reconciler) reverseRehivePayment(ctx context.Context, orderID, txID, ke
 		return nil
 	})
 	if err != nil {
-		return false, err
+		return false, true, err
 	}
 	p.Actions = append(p.Actions, orderID+": "+workflows.RecReversed+" "+credit)
-	return true, nil
+	return true, true, nil
 }
 
 func (a *Reconciler) isMerchant(tx *rehive.Transaction) bool {
@@ -198,7 +217,7 @@ func (a *Reconciler) inboxEvent(ctx context.Context, ev store.InboxEvent, p *wor
 		if err != nil {
 			return recDone, "no transaction in the event", nil
 		}
-		final, err := a.reverseRehivePayment(ctx, orderID, string(tx.ID), keep, p)
+		final, _, err := a.reverseRehivePayment(ctx, orderID, string(tx.ID), keep, p)
 		if err != nil || !final {
 			return recDeferred, "Rehive transaction " + string(tx.ID) + " not final", err
 		}

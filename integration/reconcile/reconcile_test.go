@@ -352,3 +352,53 @@ func TestOneReconcileScheduleWhateverStarts(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A wallet checkout's run is terminated, and the customer's transfer to the
+// merchant arrives with every Rehive webhook dropped: the reconciliation
+// finds the credit among the merchant's transactions, sends it back, and
+// closes the order refunded with its stock released.
+func TestTerminatedWalletCheckoutReversed(t *testing.T) {
+	ctx := context.Background()
+	sku := product(t, 1200, 2)
+	order := uid("ord")
+	r := env.API(t, http.MethodPost, "/v1/checkouts", map[string]any{
+		"order_id": order, "currency": "USD", "lines": []map[string]any{{"sku": sku, "quantity": 1}},
+		"customer": map[string]any{"email": "ada@example.com"}, "payment": map[string]any{"method": "rehive"},
+	})
+	if r.Status != http.StatusCreated {
+		t.Fatalf("create checkout: %d %s", r.Status, r.Body)
+	}
+	waitStatus(t, order, workflows.StatusAwaitingPayment)
+	if err := env.App.Temporal.TerminateWorkflow(ctx, workflows.CheckoutWorkflowID(order), "", "operator: terminate"); err != nil {
+		t.Fatal(err)
+	}
+	setFaults(t, "rehive", map[string]any{"drop_webhooks": true})
+	defer setFaults(t, "rehive", map[string]any{})
+	cust := rehiveCustomer(t, map[string]int64{"USD": 100_000})
+	var m struct{ Email string }
+	env.SandboxCall(t, http.MethodGet, "/sandbox/rehive/_control/merchant", nil).JSON(t, &m)
+	if r := env.SandboxCall(t, http.MethodPost, "/sandbox/rehive/_control/transactions", map[string]any{
+		"user": cust.Email, "tx_type": "debit", "currency": "USD", "amount": 1200,
+		"partner": m.Email, "metadata": map[string]any{"order_id": order}, "status": "Pending",
+	}); r.Status >= 300 {
+		t.Fatalf("transfer: %d %s", r.Status, r.Body)
+	}
+
+	reconcileUntil(t, "the terminated wallet order settled", func() bool { return getCheckout(t, order).Status == workflows.StatusRefunded })
+	st := getCheckout(t, order)
+	if st.FailureReason != workflows.ReasonWorkflowClosed || !hasStep(st.Timeline, workflows.RecReversed) || !hasStep(st.Timeline, workflows.RecSettled) {
+		t.Fatalf("order: %+v", st)
+	}
+	reversals := 0
+	for _, tx := range rehiveTxs(t) {
+		if tx.Metadata["refund_for_order"] == order && tx.TxType == "credit" && tx.Status == workflows.RehiveTxComplete && tx.Amount == 1200 {
+			reversals++
+		}
+	}
+	if reversals != 1 {
+		t.Fatalf("want one reversal to the customer, got %d", reversals)
+	}
+	if stock, reserved := getProduct(t, sku); stock != 2 || reserved != 0 {
+		t.Fatalf("stock %d reserved %d", stock, reserved)
+	}
+}
