@@ -51,7 +51,11 @@ func New(d Deps) *fiber.App {
 	}
 	s := &server{Deps: d, log: d.Logger, metrics: newMetrics(d.Registry)}
 	app := fiber.New(fiber.Config{
-		AppName:               "payflow",
+		AppName: "payflow",
+		// Strings from the request (method, params, query, headers) are copies:
+		// by default they alias buffers fiber reuses for the next request, and
+		// some outlive it (metric label values, log attributes, workflow inputs).
+		Immutable:             true,
 		BodyLimit:             d.Config.BodyLimit,
 		ErrorHandler:          s.errorHandler,
 		DisableStartupMessage: true,
