@@ -9,7 +9,7 @@ package deploy
 import (
 	"context"
 	_ "embed"
-		"fmt"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -44,13 +44,13 @@ type Options struct {
 	DataDir string
 	// DatabaseURL is payflow's database; Temporal's two databases live on the
 	// same PostgreSQL with the same credentials.
-	DatabaseURL                string
-	TemporalDB, VisibilityDB   string
-	TemporalAddr, UIAddr       string
-	SandboxAddr                string
-	APIAddrs                   []string
-	Workers                    int
-	Namespace                  string
+	DatabaseURL              string
+	TemporalDB, VisibilityDB string
+	TemporalAddr, UIAddr     string
+	SandboxAddr              string
+	APIAddrs                 []string
+	Workers                  int
+	Namespace                string
 	// Env is passed to every payflow process on top of this one's
 	// environment (e.g. timeouts).
 	Env    map[string]string

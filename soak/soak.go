@@ -1,54 +1,100 @@
-// Package soak drives a running payflow with a random mix of checkouts while
-// the Checkout.com sandbox misbehaves (duplicated, reordered and dropped
-// webhooks, 5xx and latency), then checks PRODUCT.md's invariants: every order
-// ends in a terminal status, no reservation outlives its order, stock adds
-// up, nothing is charged twice, and nothing paid is left unfulfilled or
-// unrefunded. `payflow soak` and a test run it on an in-process stack.
+// Package soak drives a running payflow through every scenario of PRODUCT.md's
+// three flows (checkouts by card and wallet, managed Rehive transactions,
+// ledger deposits) while the sandboxes misbehave and, on the production
+// shape, processes are killed; then it checks that each scenario ended where
+// the product says it must and that PRODUCT.md's invariants hold, counting
+// money from the providers' own books (the sandboxes' list controls), not
+// from payflow's tables. `payflow soak` and the tests run it.
 package soak
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
-	"github.com/payflow/payflow/testenv"
-	"github.com/payflow/payflow/workflows"
+	"github.com/jmoiron/sqlx"
 )
 
-// Options size a soak.
+// Target is the payflow under soak.
+type Target struct {
+	// APIURLs are the API processes; calls go round-robin and fail over, as
+	// through a load balancer.
+	APIURLs        []string
+	SandboxURL     string
+	APIKey         string
+	PaymentTimeout time.Duration
+	StallTimeout   time.Duration
+	// DB is payflow's database: reservations and the webhook inbox.
+	DB *sqlx.DB
+	// Procs kills and restarts processes (the production shape); nil when
+	// there are none to kill.
+	Procs Procs
+}
+
+// Procs is the production shape's process control (deploy.Shape).
+type Procs interface {
+	Kill(name string) error
+	Terminate(name string) error
+	Restart(ctx context.Context, name string) error
+}
+
+// Options size a soak. The seed fixes which scenarios run, in what order,
+// with which amounts, faults and kills: --seed replays a run.
 type Options struct {
-	Duration    time.Duration // how long new checkouts are started
-	Concurrency int
-	// Pause is each worker's rest between checkouts, which sets the load.
-	Pause time.Duration
+	Checkouts, Transactions, Deposits int
+	Concurrency                       int
+	// Faults: "none", "all", or a comma-separated subset of FaultKinds.
+	Faults string
+	// Kills: process faults, a comma-separated subset of KillKinds
+	// (production shape only); empty for none.
+	Kills string
 	Seed  uint64
 	Logf  func(format string, args ...any)
 }
 
 // Report is what a soak did and what it found.
 type Report struct {
-	Orders     int
+	Seed       uint64
 	ByScenario map[string]int
-	ByStatus   map[string]int
+	ByOutcome  map[string]int
+	Faults     map[string]int // what the sandboxes counted, per provider and kind
+	Kills      []string
 	Elapsed    time.Duration
 	Violations []string
 }
 
+// Summary is the one line of counts.
+func (r Report) Summary() string {
+	return fmt.Sprintf("soak seed=%d checkouts=%d transactions=%d deposits=%d faults[%s] kills[%s] elapsed=%s violations=%d",
+		r.Seed, r.count("checkout"), r.count("tx"), r.count("deposit"), counts(r.Faults), strings.Join(r.Kills, ","),
+		r.Elapsed.Round(time.Second), len(r.Violations))
+}
+
+func (r Report) count(flow string) int {
+	n := 0
+	for k, v := range r.ByScenario {
+		if strings.HasPrefix(k, flow+"/") {
+			n += v
+		}
+	}
+	return n
+}
+
 func (r Report) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d checkouts in %s (%.1f/s)\n", r.Orders, r.Elapsed.Round(time.Millisecond), float64(r.Orders)/r.Elapsed.Seconds())
-	fmt.Fprintf(&b, "scenarios: %s\nfinal statuses: %s\n", counts(r.ByScenario), counts(r.ByStatus))
+	fmt.Fprintf(&b, "scenarios: %s\noutcomes: %s\n", counts(r.ByScenario), counts(r.ByOutcome))
 	if len(r.Violations) == 0 {
 		b.WriteString("invariants: all hold\n")
 	} else {
 		fmt.Fprintf(&b, "invariants: %d violations\n  %s\n", len(r.Violations), strings.Join(r.Violations, "\n  "))
 	}
+	b.WriteString(r.Summary() + "\n")
 	return b.String()
 }
 
@@ -65,341 +111,231 @@ func counts(m map[string]int) string {
 	return strings.Join(parts, " ")
 }
 
-type order struct {
-	id, sku, scenario string
-	qty, amount       int64
+// runTag keeps this run's ids apart from earlier runs' on the same stack
+// (a replayed seed draws the same scenarios, not the same ids).
+func runTag() string { return strconv.FormatInt(time.Now().UnixNano()%(36*36*36*36*36*36), 36) }
+
+// job is one scenario instance: its flow, the scenario and what it created.
+type job struct {
+	flow, scenario string
+	rng            *rand.Rand
+	// checkout
+	orderID, sku string
+	qty, amount  int64
+	// currency manager: the Rehive transaction; deposits: the ledger one
+	txID, ledgerID string
+	expected       []string // acceptable final statuses
+	note           string   // what the follow-up could not do
 }
 
 type run struct {
-	env       *testenv.Env
-	opts      Options
-	skus      map[string]int64 // initial stock
-	mu        sync.Mutex
-	orders    []order
-	followUps sync.WaitGroup
+	t        Target
+	opts     Options
+	c        *client
+	merchant struct{ Email, Account string }
+	skus     map[string]int64
+	skuList  []string
+	jobs     []*job
+	done     atomic.Int64
+	tag      string
 }
 
-// Run soaks env and checks the invariants.
-func Run(ctx context.Context, env *testenv.Env, opts Options) (Report, error) {
+// Run soaks t and checks the invariants. An error means the soak could not
+// run; broken invariants are in Report.Violations.
+func Run(ctx context.Context, t Target, opts Options) (Report, error) {
 	if opts.Concurrency <= 0 {
 		opts.Concurrency = 8
 	}
 	if opts.Logf == nil {
 		opts.Logf = func(string, ...any) {}
 	}
-	r := &run{env: env, opts: opts, skus: map[string]int64{}}
-	if err := r.setup(); err != nil {
+	faults, err := parseKinds(opts.Faults, FaultKinds)
+	if err != nil {
 		return Report{}, err
+	}
+	kills, err := parseKinds(opts.Kills, KillKinds)
+	if err != nil {
+		return Report{}, err
+	}
+	if len(kills) > 0 && t.Procs == nil {
+		return Report{}, fmt.Errorf("process faults need the production shape (--shape prod)")
+	}
+	rng := rand.New(rand.NewPCG(opts.Seed, 0x50a4))
+	r := &run{t: t, opts: opts, c: newClient(t), skus: map[string]int64{}, tag: runTag()}
+	if err := r.setup(ctx); err != nil {
+		return Report{}, err
+	}
+	r.plan(rng)
+	rep := Report{Seed: opts.Seed, ByScenario: map[string]int{}, ByOutcome: map[string]int{}, Kills: kills}
+	for _, j := range r.jobs {
+		rep.ByScenario[j.flow+"/"+j.scenario]++
 	}
 	began := time.Now()
-	deadline := began.Add(opts.Duration)
-	faultsDone := make(chan struct{})
-	go r.chaos(deadline, faultsDone)
-	var wg sync.WaitGroup
-	errs := make(chan error, opts.Concurrency)
-	for w := 0; w < opts.Concurrency; w++ {
-		wg.Add(1)
-		go func(seed uint64) {
-			defer wg.Done()
-			rng := rand.New(rand.NewPCG(opts.Seed, seed))
-			for time.Now().Before(deadline) && ctx.Err() == nil {
-				if err := r.checkout(rng); err != nil {
-					errs <- err
-					return
-				}
-				time.Sleep(opts.Pause)
-			}
-		}(uint64(w))
-	}
-	wg.Wait()
-	r.followUps.Wait()
-	<-faultsDone
-	close(errs)
-	for err := range errs {
+	before, err := r.faultStats()
+	if err != nil {
 		return Report{}, err
 	}
-	rep := Report{Orders: len(r.orders), ByScenario: map[string]int{}, ByStatus: map[string]int{}}
-	for _, o := range r.orders {
-		rep.ByScenario[o.scenario]++
+	stop := make(chan struct{})
+	var bg sync.WaitGroup
+	bg.Add(2)
+	go func() { defer bg.Done(); r.chaos(rand.New(rand.NewPCG(opts.Seed, 0xfa17)), faults, stop) }()
+	var killErr error
+	go func() { defer bg.Done(); killErr = r.killAll(ctx, kills) }()
+
+	work := make(chan *job)
+	var wg sync.WaitGroup
+	for range opts.Concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range work {
+				r.runJob(ctx, j)
+				if n := r.done.Add(1); n%50 == 0 {
+					opts.Logf("soak: %d/%d scenarios started and followed up", n, len(r.jobs))
+				}
+			}
+		}()
 	}
-	finals := r.settle(ctx)
+	for _, j := range r.jobs {
+		if ctx.Err() != nil {
+			break
+		}
+		work <- j
+	}
+	close(work)
+	wg.Wait()
+	close(stop)
+	bg.Wait()
+	if killErr != nil {
+		return Report{}, killErr
+	}
+	if err := r.clearFaults(); err != nil {
+		return Report{}, err
+	}
+	opts.Logf("soak: every scenario started; waiting for every order and transaction to end")
+	final := r.settle(ctx)
 	rep.Elapsed = time.Since(began)
-	for _, st := range finals {
-		rep.ByStatus[st.Status]++
+	after, err := r.faultStats()
+	if err != nil {
+		return Report{}, err
 	}
-	rep.Violations = r.check(ctx, finals)
+	rep.Faults = diffStats(before, after)
+	rep.Violations = append(rep.Violations, r.checkFaultsFired(faults, rep.Faults)...)
+	for _, j := range r.jobs {
+		rep.ByOutcome[j.flow+"/"+final[j]]++
+	}
+	// The books settle after the statuses (a duplicate payment's reversal, a
+	// reconciliation's refund): the invariants must hold within the bound.
+	var v []string
+	for deadline := time.Now().Add(r.settleLimit()); ; time.Sleep(3 * time.Second) {
+		if v, err = r.check(ctx, final); err != nil {
+			return Report{}, err
+		}
+		if len(v) == 0 || time.Now().After(deadline) || ctx.Err() != nil {
+			break
+		}
+		final = r.settle(ctx)
+	}
+	rep.Elapsed = time.Since(began)
+	rep.Violations = append(rep.Violations, v...)
 	return rep, nil
 }
 
-func (r *run) setup() error {
-	// One scarce product makes checkouts race for the last units; the others
-	// rarely run out.
-	for i, stock := range []int64{6, 500, 500, 500} {
-		sku := fmt.Sprintf("SOAK-%s-%d", testenv.RandomID(2), i)
-		if _, err := r.api(http.MethodPut, "/v1/products/"+sku, map[string]any{"name": sku, "price": 500 + 100*i, "currency": "USD", "stock": stock}, http.StatusOK); err != nil {
-			return err
-		}
-		r.skus[sku] = stock
+func parseKinds(s string, known []string) ([]string, error) {
+	s = strings.TrimSpace(s)
+	switch s {
+	case "", "none":
+		return nil, nil
+	case "all":
+		return append([]string(nil), known...), nil
 	}
-	return nil
+	var out []string
+	for _, k := range strings.Split(s, ",") {
+		k = strings.TrimSpace(k)
+		ok := false
+		for _, kk := range known {
+			ok = ok || kk == k
+		}
+		if !ok {
+			return nil, fmt.Errorf("unknown %q (want none, all or some of %s)", k, strings.Join(known, ","))
+		}
+		out = append(out, k)
+	}
+	return out, nil
 }
 
-// scenarios and their weights.
-var scenarios = []struct {
+// plan draws every scenario instance from the seed, interleaving the flows.
+func (r *run) plan(rng *rand.Rand) {
+	add := func(flow string, n int, table []weighted) {
+		for range n {
+			r.jobs = append(r.jobs, &job{flow: flow, scenario: pick(rng, table), rng: rand.New(rand.NewPCG(rng.Uint64(), rng.Uint64()))})
+		}
+	}
+	add("checkout", r.opts.Checkouts, checkoutScenarios)
+	add("tx", r.opts.Transactions, txScenarios)
+	add("deposit", r.opts.Deposits, depositScenarios)
+	rng.Shuffle(len(r.jobs), func(i, k int) { r.jobs[i], r.jobs[k] = r.jobs[k], r.jobs[i] })
+}
+
+type weighted struct {
 	name   string
 	weight int
-}{
-	{"card_approved", 30}, {"card_declined", 10}, {"card_3ds_approved", 8}, {"card_3ds_declined", 5},
-	{"card_3ds_abandoned", 4}, {"rehive_paid", 15}, {"rehive_abandoned", 4}, {"cancel_before_payment", 8},
-	{"cancel_after_fulfilment", 8},
 }
 
-func pick(rng *rand.Rand) string {
+func pick(rng *rand.Rand, table []weighted) string {
 	total := 0
-	for _, s := range scenarios {
+	for _, s := range table {
 		total += s.weight
 	}
 	n := rng.IntN(total)
-	for _, s := range scenarios {
+	for _, s := range table {
 		if n < s.weight {
 			return s.name
 		}
 		n -= s.weight
 	}
-	return scenarios[0].name
+	return table[0].name
 }
 
-func (r *run) checkout(rng *rand.Rand) error {
-	scenario := pick(rng)
-	skus := make([]string, 0, len(r.skus))
-	for s := range r.skus {
-		skus = append(skus, s)
-	}
-	sort.Strings(skus)
-	o := order{id: "soak_" + testenv.RandomID(5), sku: skus[rng.IntN(len(skus))], scenario: scenario, qty: int64(1 + rng.IntN(2))}
-	payment := map[string]any{"method": "card"}
-	switch {
-	case strings.HasPrefix(scenario, "rehive"), scenario == "cancel_before_payment":
-		payment["method"] = "rehive"
-	default:
-		card := map[string]string{"card_approved": "4242424242424242", "cancel_after_fulfilment": "4242424242424242", "card_declined": "4000000000000002"}[scenario]
-		if card == "" {
-			card = "4000000000003220"
-		}
-		var tok struct{ Token string }
-		var err error
-		for attempt := 0; attempt < 5; attempt++ { // the chaos may fail the token call too
-			if err = r.sandbox(http.MethodPost, "/sandbox/checkoutcom/tokens", map[string]any{"type": "card", "number": card, "expiry_month": 1, "expiry_year": 2032, "cvv": "123"}, &tok); err == nil {
-				break
-			}
-			time.Sleep(200 * time.Millisecond)
-		}
-		if err != nil {
-			return err
-		}
-		payment["processor_token"] = tok.Token
-	}
-	var created struct{ Amount int64 }
-	body, err := r.api(http.MethodPost, "/v1/checkouts", map[string]any{"order_id": o.id, "currency": "USD",
-		"lines": []map[string]any{{"sku": o.sku, "quantity": o.qty}}, "payment": payment}, http.StatusCreated)
-	if err != nil {
-		return err
-	}
-	if err := json.Unmarshal(body, &created); err != nil {
-		return err
-	}
-	o.amount = created.Amount
-	r.mu.Lock()
-	r.orders = append(r.orders, o)
-	r.mu.Unlock()
-	// Scenarios that act after the checkout started do so in the background,
-	// as a customer would, while this worker starts the next checkout.
-	r.followUps.Add(1)
-	go func() { defer r.followUps.Done(); r.followUp(o) }()
-	return nil
-}
-
-func (r *run) followUp(o order) {
-	wait := func(statuses ...string) workflows.CheckoutState {
-		var st workflows.CheckoutState
-		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-			st = r.state(o.id)
-			if workflows.IsTerminal(st.Status) {
-				return st // what the follow-up waited for will not come
-			}
-			for _, s := range statuses {
-				if st.Status == s {
-					return st
-				}
-			}
-		}
-		return st
-	}
-	switch o.scenario {
-	case "card_3ds_approved", "card_3ds_declined":
-		st := wait(workflows.StatusRequiresAction, workflows.StatusFailed)
-		if st.Status == workflows.StatusRequiresAction {
-			outcome := strings.TrimPrefix(o.scenario, "card_3ds_")
-			_ = r.sandbox(http.MethodPost, "/sandbox/checkoutcom/_control/3ds/"+st.Payment.ProviderPaymentID, map[string]string{"outcome": outcome}, nil)
-		}
-	case "rehive_paid":
-		if st := wait(workflows.StatusAwaitingPayment); st.Status != workflows.StatusAwaitingPayment {
-			return
-		}
-		var u struct{ Account, Token string }
-		if err := r.sandbox(http.MethodPost, "/sandbox/rehive/_control/users", map[string]any{"email": o.id + "@soak.test", "password": "pw", "balances": map[string]int64{"USD": 100000}}, &u); err != nil {
-			return
-		}
-		_, _ = r.api(http.MethodPost, "/v1/checkouts/"+o.id+"/rehive/pay", map[string]string{"token": u.Token, "account": u.Account}, http.StatusAccepted)
-	case "cancel_before_payment":
-		if st := wait(workflows.StatusAwaitingPayment); st.Status == workflows.StatusAwaitingPayment {
-			_, _ = r.api(http.MethodPost, "/v1/checkouts/"+o.id+"/cancel", nil, http.StatusAccepted)
-		}
-	case "cancel_after_fulfilment":
-		if st := wait(workflows.StatusFulfilled, workflows.StatusFailed); st.Status == workflows.StatusFulfilled {
-			_, _ = r.api(http.MethodPost, "/v1/checkouts/"+o.id+"/cancel", nil, http.StatusAccepted)
-		}
+func (r *run) runJob(ctx context.Context, j *job) {
+	switch j.flow {
+	case "checkout":
+		r.checkout(ctx, j)
+	case "tx":
+		r.transaction(ctx, j)
+	case "deposit":
+		r.deposit(ctx, j)
 	}
 }
 
-// chaos flips the Checkout.com sandbox between faults until the deadline,
-// then leaves it clean.
-func (r *run) chaos(deadline time.Time, done chan<- struct{}) {
-	defer close(done)
-	modes := []map[string]any{
-		{},
-		{"duplicate_webhooks": true},
-		{"reorder_webhooks": true, "duplicate_webhooks": true},
-		{"drop_webhooks": true},
-		{"fail_next": 2, "status": 503},
-		{"latency_ms": 300},
-	}
-	for i := 0; time.Now().Before(deadline); i++ {
-		mode := modes[i%len(modes)]
-		_ = r.sandbox(http.MethodPost, "/sandbox/checkoutcom/_control/faults", mode, nil)
-		r.opts.Logf("soak: checkout.com faults %v", mode)
-		time.Sleep(min(2*time.Second, time.Until(deadline)))
-	}
-	_ = r.sandbox(http.MethodPost, "/sandbox/checkoutcom/_control/faults", map[string]any{}, nil)
-	r.env.Sandbox.Flush()
+// settleLimit bounds how long everything may take to end after the last
+// scenario started: the longest timer plus the reconciliation's rounds.
+func (r *run) settleLimit() time.Duration {
+	return max(r.t.PaymentTimeout, r.t.StallTimeout) + 2*time.Minute
 }
 
-// settle waits until every order is final and its workflow done with
-// payment (refund windows aside) and returns the final states.
-func (r *run) settle(ctx context.Context) map[string]workflows.CheckoutState {
-	limit := r.env.Config.PaymentTimeout + 60*time.Second
-	out := map[string]workflows.CheckoutState{}
-	for deadline := time.Now().Add(limit); time.Now().Before(deadline) && ctx.Err() == nil; time.Sleep(250 * time.Millisecond) {
+// settle waits until every scenario reached a final state (or the time a
+// stalled one may take), then returns each one's final status.
+func (r *run) settle(ctx context.Context) map[*job]string {
+	limit := r.settleLimit()
+	final := map[*job]string{}
+	for deadline := time.Now().Add(limit); ctx.Err() == nil; {
 		pending := 0
-		for _, o := range r.orders {
-			if st, ok := out[o.id]; ok && workflows.IsTerminal(st.Status) && !r.mayStillMove(o, st) {
-				continue
-			}
-			st := r.state(o.id)
-			out[o.id] = st
-			if !workflows.IsTerminal(st.Status) || r.mayStillMove(o, st) {
+		for _, j := range r.jobs {
+			st := r.status(j)
+			final[j] = st
+			if !r.isFinal(j, st) {
 				pending++
 			}
 		}
-		if pending == 0 {
+		if pending == 0 && r.inboxPending(ctx) == 0 {
 			break
 		}
-	}
-	return out
-}
-
-// mayStillMove: a fulfilment that a cancel will turn into a refund.
-func (r *run) mayStillMove(o order, st workflows.CheckoutState) bool {
-	return o.scenario == "cancel_after_fulfilment" && st.Status == workflows.StatusFulfilled
-}
-
-func (r *run) check(ctx context.Context, finals map[string]workflows.CheckoutState) []string {
-	var v []string
-	sold := map[string]int64{}
-	for _, o := range r.orders {
-		st := finals[o.id]
-		if !workflows.IsTerminal(st.Status) {
-			v = append(v, fmt.Sprintf("%s (%s) not terminal: %s", o.id, o.scenario, st.Status))
+		if time.Now().After(deadline) {
+			r.opts.Logf("soak: %d scenarios still not final after %s", pending, limit)
+			break
 		}
-		if st.Status == workflows.StatusFulfilled {
-			sold[o.sku] += o.qty
-		}
-		if held, err := r.env.App.Store.HeldReservations(ctx, o.id); err != nil || held != 0 {
-			v = append(v, fmt.Sprintf("%s (%s, %s) still holds stock (%v)", o.id, o.scenario, st.Status, err))
-		}
-		if strings.HasPrefix(o.scenario, "card") || o.scenario == "cancel_after_fulfilment" {
-			v = append(v, r.checkCard(o, st)...)
-		}
+		time.Sleep(time.Second)
 	}
-	for sku, initial := range r.skus {
-		var p struct{ Stock, Reserved int64 }
-		body, err := r.api(http.MethodGet, "/v1/products/"+sku, nil, http.StatusOK)
-		if err == nil {
-			err = json.Unmarshal(body, &p)
-		}
-		if err != nil || p.Reserved != 0 || p.Stock != initial-sold[sku] {
-			v = append(v, fmt.Sprintf("%s: stock %d reserved %d, want %d and 0 (%v)", sku, p.Stock, p.Reserved, initial-sold[sku], err))
-		}
-	}
-	return v
-}
-
-// checkCard: one payment at most per order; money captured and kept only
-// for a fulfilled order, and a fulfilled order's payment captured in full.
-func (r *run) checkCard(o order, st workflows.CheckoutState) []string {
-	var pays struct {
-		Payments []struct {
-			Captured, Refunded int64
-			Status             string
-		}
-	}
-	if err := r.sandbox(http.MethodGet, "/sandbox/checkoutcom/_control/payments?reference="+o.id, nil, &pays); err != nil {
-		return []string{fmt.Sprintf("%s: %v", o.id, err)}
-	}
-	var v []string
-	if len(pays.Payments) > 1 {
-		v = append(v, fmt.Sprintf("%s charged %d times", o.id, len(pays.Payments)))
-	}
-	for _, p := range pays.Payments {
-		kept := p.Captured - p.Refunded
-		switch {
-		case st.Status == workflows.StatusFulfilled && kept != o.amount:
-			v = append(v, fmt.Sprintf("%s fulfilled but %d of %d kept", o.id, kept, o.amount))
-		case st.Status != workflows.StatusFulfilled && kept != 0:
-			v = append(v, fmt.Sprintf("%s %s but %d kept (payment %s)", o.id, st.Status, kept, p.Status))
-		}
-	}
-	return v
-}
-
-func (r *run) state(orderID string) workflows.CheckoutState {
-	var st workflows.CheckoutState
-	if body, err := r.api(http.MethodGet, "/v1/checkouts/"+orderID, nil, http.StatusOK); err == nil {
-		_ = json.Unmarshal(body, &st)
-	}
-	return st
-}
-
-func (r *run) api(method, path string, body any, want int) ([]byte, error) {
-	return call(method, r.env.APIURL+path, body, map[string]string{"Authorization": "Bearer " + r.env.Config.APIKeys[0]}, want)
-}
-
-func (r *run) sandbox(method, path string, body, out any) error {
-	raw, err := call(method, r.env.SandboxURL+path, body, nil, 0)
-	if err != nil || out == nil {
-		return err
-	}
-	return json.Unmarshal(raw, out)
-}
-
-// call sends one JSON request; want 0 accepts any 2xx.
-func call(method, url string, body any, headers map[string]string, want int) ([]byte, error) {
-	r, err := testenv.Do(method, url, body, headers)
-	if err != nil {
-		return nil, err
-	}
-	if (want != 0 && r.Status != want) || (want == 0 && r.Status >= 300) {
-		return r.Body, fmt.Errorf("%s %s: %d %s", method, url, r.Status, r.Body)
-	}
-	return r.Body, nil
+	return final
 }
