@@ -36,8 +36,9 @@ func (s *server) getDeposit(c *fiber.Ctx) error {
 		"deposit_not_found", "no deposit for this ledger transaction")
 }
 
-// serveState answers with the state S of the workflow for id, or, when it
-// cannot answer, with its read-model row R in the same shape.
+// serveState answers with the state S of the running workflow for id, or,
+// when it has closed or cannot answer, with its read-model row R in the same
+// shape (the reconciliation records what it settled after a close there).
 func serveState[S, R any](s *server, c *fiber.Ctx, id string, workflowID func(string) string,
 	read func(context.Context, string) (R, error), fromRow func(R) S, code, message string) error {
 	if !providerIDPattern.MatchString(id) {
@@ -45,13 +46,19 @@ func serveState[S, R any](s *server, c *fiber.Ctx, id string, workflowID func(st
 	}
 	ctx := c.UserContext()
 	var st S
-	qerr := s.queryState(ctx, workflowID(id), &st)
+	qerr := s.queryOpenState(ctx, workflowID(id), &st)
 	if qerr == nil {
 		return c.JSON(st)
 	}
 	row, err := read(ctx, id)
 	if err == nil {
 		return c.JSON(fromRow(row))
+	}
+	if errors.Is(qerr, errWorkflowClosed) && errors.Is(err, store.ErrNotFound) {
+		// Closed before its first save reached the read model: its last state.
+		if qerr = s.queryState(ctx, workflowID(id), &st); qerr == nil {
+			return c.JSON(st)
+		}
 	}
 	return s.stateMissing(err, qerr, code, message)
 }

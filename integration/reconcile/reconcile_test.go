@@ -206,6 +206,11 @@ func TestDepositConfirmedAfterStallCredited(t *testing.T) {
 	if !strings.Contains(string(d.State), workflows.RecDepositCredited) {
 		t.Fatalf("no %s on the deposit's timeline: %s", workflows.RecDepositCredited, d.State)
 	}
+	// The API shows what the reconciliation did, not the closed workflow's last state.
+	if r := env.API(t, http.MethodGet, "/v1/deposits/"+id, nil); r.Status != http.StatusOK ||
+		r.Map(t)["status"] != string(workflows.DepositComplete) || !strings.Contains(string(r.Body), workflows.RecDepositCredited) {
+		t.Fatalf("GET deposit after reconciliation: %d %s", r.Status, r.Body)
+	}
 	// Settled for good: another run credits nothing more.
 	reconcile(t)
 	n := 0
@@ -285,6 +290,10 @@ func TestRehiveFailedAfterWorkflowClosedCancelsHeldPayout(t *testing.T) {
 	row, err := env.App.Store.GetRehiveTx(ctx, tx.ID)
 	if err != nil || row.Status != workflows.TxStatusFailed || !strings.Contains(string(row.State), workflows.RecLedgerCancelled) {
 		t.Fatalf("read model: %+v %v", row, err)
+	}
+	if r := env.API(t, http.MethodGet, "/v1/rehive/transactions/"+tx.ID, nil); r.Status != http.StatusOK ||
+		r.Map(t)["status"] != string(workflows.TxStatusFailed) || !strings.Contains(string(r.Body), workflows.RecLedgerCancelled) {
+		t.Fatalf("GET transaction after reconciliation: %d %s", r.Status, r.Body)
 	}
 }
 
