@@ -37,6 +37,15 @@ func (f *cmFakeQueries) QueryWorkflow(_ context.Context, workflowID, _, queryTyp
 	return nil, f.err
 }
 
+// QueryWorkflowWithOptions answers as for a running workflow.
+func (f *cmFakeQueries) QueryWorkflowWithOptions(ctx context.Context, req *client.QueryWorkflowWithOptionsRequest) (*client.QueryWorkflowWithOptionsResponse, error) {
+	v, err := f.QueryWorkflow(ctx, req.WorkflowID, req.RunID, req.QueryType)
+	if err != nil {
+		return nil, err
+	}
+	return &client.QueryWorkflowWithOptionsResponse{QueryResult: v}, nil
+}
+
 type cmJSONValue struct{ v any }
 
 func (j cmJSONValue) HasValue() bool { return j.v != nil }
