@@ -62,6 +62,10 @@ func (f *fakeTemporal) QueryWorkflow(context.Context, string, string, string, ..
 	return nil, serviceerror.NewNotFound("workflow not found")
 }
 
+func (f *fakeTemporal) QueryWorkflowWithOptions(context.Context, *client.QueryWorkflowWithOptionsRequest) (*client.QueryWorkflowWithOptionsResponse, error) {
+	return nil, serviceerror.NewNotFound("workflow not found")
+}
+
 func (f *fakeTemporal) SignalWorkflow(context.Context, string, string, string, any) error {
 	return serviceerror.NewNotFound("workflow not found")
 }
