@@ -2,6 +2,8 @@ package api
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"net/http"
 	"time"
@@ -112,16 +114,68 @@ func (s *server) rehivePay(c *fiber.Ctx) error {
 	}
 	ctx, cancel := context.WithTimeout(c.UserContext(), 15*time.Second)
 	defer cancel()
-	meta := map[string]any{"order_id": order.OrderID}
-	tx, err := s.Rehive.Transfer(ctx, body.Token, rehive.TransferRequest{
-		Amount: amount, Currency: order.Currency, Recipient: s.Config.Rehive.MerchantEmail,
-		DebitAccount: body.Account, DebitMetadata: meta, CreditMetadata: meta, Reference: order.OrderID,
-	}, "payflow-"+order.OrderID+"-rehive-pay")
-	if err != nil {
+	// Rehive replays every answer under an idempotency key, refusals too, so
+	// a fixed key per order would make a refused payment (say, a balance
+	// topped up since) fail forever. Each attempt has its own key; what keeps
+	// a retry — after a lost answer, or a double click — from paying twice is
+	// the per-order lock and the look for a transfer already made.
+	var tx *rehive.Transaction
+	merchantLeg := func() string { // the credit the workflow verifies
+		if tx.Partner != nil && tx.Partner.ID != "" {
+			return string(tx.Partner.ID)
+		}
+		return string(tx.ID)
+	}
+	err = s.Store.WithLock(ctx, "rehive-pay:"+order.OrderID, func() error {
+		prior, err := s.transferFor(ctx, order)
+		if err != nil || prior != nil {
+			tx = prior
+			merchantLeg = func() string { return string(prior.ID) }
+			return err
+		}
+		meta := map[string]any{"order_id": order.OrderID}
+		tx, err = s.Rehive.Transfer(ctx, body.Token, rehive.TransferRequest{
+			Amount: amount, Currency: order.Currency, Recipient: s.Config.Rehive.MerchantEmail,
+			DebitAccount: body.Account, DebitMetadata: meta, CreditMetadata: meta, Reference: order.OrderID,
+		}, "payflow-"+order.OrderID+"-rehive-pay-"+attemptID())
+		return err
+	})
+	switch {
+	case errors.Is(err, store.ErrBusy):
+		return errorf(http.StatusConflict, "request_in_progress", "a payment for this order is being posted; retry shortly")
+	case err != nil && store.IsUnavailable(err):
+		return s.storeError(err)
+	case err != nil:
 		return rehiveError(err)
 	}
-	s.handTransferToWorkflow(c.UserContext(), order, tx)
+	s.handTransferToWorkflow(c.UserContext(), order, merchantLeg())
 	return c.Status(http.StatusAccepted).JSON(fiber.Map{"order_id": order.OrderID, "status": order.Status, "rehive_tx_id": string(tx.ID)})
+}
+
+// transferFor finds a transfer already posted for the order that has not
+// failed: the merchant's credit leg carries metadata.order_id.
+func (s *server) transferFor(ctx context.Context, order store.Order) (*rehive.Transaction, error) {
+	f := rehive.TransactionFilter{Account: s.Config.Rehive.MerchantAccount, TxType: rehive.Credit, CreatedAfter: order.CreatedAt.Add(-time.Minute)}
+	if f.Account == "" {
+		f.User = s.Config.Rehive.MerchantEmail
+	}
+	txs, err := s.Rehive.ListTransactions(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	for i := range txs {
+		if id, _ := txs[i].Metadata["order_id"].(string); id == order.OrderID && txs[i].Status != rehive.StatusFailed {
+			return &txs[i], nil
+		}
+	}
+	return nil, nil
+}
+
+// attemptID makes one payment attempt's idempotency key unique.
+func attemptID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
 
 // handTransferToWorkflow tells the checkout about the transfer at once: the
@@ -130,11 +184,7 @@ func (s *server) rehivePay(c *fiber.Ctx) error {
 // its timeout asks about this transaction. A failed signal is only logged:
 // the webhook, and the timeout's listing of the merchant's credits, still
 // find the transfer.
-func (s *server) handTransferToWorkflow(ctx context.Context, order store.Order, tx *rehive.Transaction) {
-	id := string(tx.ID)
-	if tx.Partner != nil && tx.Partner.ID != "" {
-		id = string(tx.Partner.ID)
-	}
+func (s *server) handTransferToWorkflow(ctx context.Context, order store.Order, id string) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	err := s.Temporal.SignalWorkflow(ctx, order.WorkflowID, "", workflows.SignalPaymentEvent, workflows.PaymentEvent{
