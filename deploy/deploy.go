@@ -11,6 +11,7 @@ import (
 	_ "embed"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
@@ -262,7 +263,7 @@ func (s *Shape) startTemporal(ctx context.Context, db *url.URL) error {
 		if port == "7233" {
 			continue // the template's defaults
 		}
-		p, err := FreePort(host)
+		p, err := lowFreePort(host)
 		if err != nil {
 			return err
 		}
@@ -447,6 +448,19 @@ func (s *Shape) Stop() {
 	if s.ui != nil {
 		s.ui.Stop()
 	}
+}
+
+// lowFreePort finds a free port below 32768: Temporal keeps membership
+// ports in a smallint column, and the kernel's own picks are above it.
+func lowFreePort(host string) (int, error) {
+	for range 200 {
+		p := 20000 + rand.IntN(12000)
+		if l, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(p))); err == nil {
+			l.Close()
+			return p, nil
+		}
+	}
+	return 0, fmt.Errorf("no free port below 32768 on %s", host)
 }
 
 // FreePort asks the kernel for a port that is free now.
