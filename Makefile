@@ -4,7 +4,7 @@ GO ?= go
 BIN := bin/payflow
 export DATABASE_URL ?= postgres://payflow:payflow@127.0.0.1:5432/payflow?sslmode=disable
 
-.PHONY: run run-prod test test-deps build postgres vet lint fmt fuzz bench soak tidy
+.PHONY: run run-prod soak-ci test test-deps build postgres vet lint fmt fuzz bench soak tidy
 
 ## run: start PostgreSQL if needed, then the whole stack (payflow dev)
 run: postgres build
@@ -25,6 +25,17 @@ test: postgres test-deps
 	$(GO) vet ./...
 	$(GO) test -count=1 -race -timeout 10m $$($(GO) list ./... | grep -v -E '/(cmd/payflow|devserver|integration|testenv)($$|/)')
 	$(GO) test -count=1 -timeout 20m $(HEAVY_PKGS)
+	$(MAKE) --no-print-directory soak-ci
+
+## soak-ci: a short soak on the production shape (a Temporal server on
+## PostgreSQL, two api and two worker processes) with a worker kill and a
+## Temporal restart; part of `make test`
+SOAK_CI_FLAGS ?= --checkouts 30 --transactions 12 --deposits 6 -c 6 --faults errors,lose,duplicate,reorder,latency,approvals \
+	--kills --kill-set worker,temporal --payment-timeout 8s --stall-timeout 15s --reconcile-interval 5s --late-window 10s
+soak-ci: postgres
+	@scripts/run-prod.sh --build-only
+	PAYFLOW_TEMPORAL_SCHEMA="$$($(GO) list -m -f '{{.Dir}}' go.temporal.io/server)/schema/postgresql/v12" \
+	  timeout 15m bin/payflow soak --shape prod $(SOAK_CI_FLAGS)
 
 build:
 	$(GO) build -o $(BIN) ./cmd/payflow
