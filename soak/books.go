@@ -114,10 +114,7 @@ func (r *run) check(ctx context.Context, final map[*job]string) ([]string, error
 		}
 	}
 
-	v = append(v, r.checkCards(b, final)...)
-	v = append(v, r.checkWallet(b, final)...)
-	v = append(v, r.checkManaged(b)...)
-	v = append(v, r.checkDeposits(b)...)
+	v = append(v, r.checkAll(b, final)...)
 
 	// No reservation outlives its order; stock adds up.
 	var held int
@@ -140,6 +137,14 @@ func (r *run) check(ctx context.Context, final map[*job]string) ([]string, error
 		bad("%d inbox events still pending", n)
 	}
 	return v, nil
+}
+
+// checkAll runs every check of the books.
+func (r *run) checkAll(b books, final map[*job]string) []string {
+	v := r.checkCards(b, final)
+	v = append(v, r.checkWallet(b, final)...)
+	v = append(v, r.checkManaged(b)...)
+	return append(v, r.checkDeposits(b)...)
 }
 
 // checkCards: from every Checkout.com payment, grouped by order: charged at
