@@ -107,26 +107,12 @@ func reconcileKey(ctx context.Context, effect, id string) string {
 	return intentKey(ctx, "payflow-rec-"+effect+"-"+hex.EncodeToString(h[:10]))
 }
 
-// orderState is the order's state as the API serves it; an order no
-// workflow wrote (never started) gets one from its columns.
-func orderState(o *store.Order) workflows.CheckoutState {
-	var st workflows.CheckoutState
-	if len(o.State) > 2 && json.Unmarshal(o.State, &st) == nil && st.OrderID != "" {
-		return st
-	}
-	return workflows.CheckoutState{
-		OrderID: o.OrderID, Status: o.Status, Amount: o.Amount, Currency: o.Currency, FailureReason: o.FailureReason,
-		Payment: workflows.PaymentState{Method: o.PaymentMethod}, Lines: []workflows.PricedLine{}, Timeline: []workflows.TimelineEntry{},
-		WorkflowID: o.WorkflowID, RunID: o.RunID,
-	}
-}
-
 // noteOrder records action on the order's timeline; change, when not nil,
 // may also change the order (status, reason, payment) and return
 // store.ErrNotChanged to write nothing.
 func (a *Reconciler) noteOrder(ctx context.Context, orderID, action, detail string, change func(o *store.Order, st *workflows.CheckoutState) error) error {
 	err := a.Store.ReconcileOrderUpdate(ctx, orderID, action, detail, func(o *store.Order) error {
-		st := orderState(o)
+		st := o.CheckoutState()
 		if change != nil {
 			if err := change(o, &st); err != nil {
 				return err
@@ -209,7 +195,7 @@ func (a *Reconciler) ReconcileOrphaned(ctx context.Context) (workflows.Reconcile
 		if how == "" {
 			how = "gone"
 		}
-		st := orderState(&o)
+		st := o.CheckoutState()
 		var settled, reversed bool
 		if o.PaymentMethod == workflows.MethodRehive {
 			settled, reversed, err = a.settleRehiveOrder(ctx, o, st, p)
@@ -425,7 +411,7 @@ func (a *Reconciler) ReconcileClosedUnpaid(ctx context.Context) (workflows.Recon
 }
 
 func (a *Reconciler) settleUnpaidCardOrder(ctx context.Context, o store.Order, p *workflows.ReconcilePass) (recOutcome, error) {
-	ids, err := a.cardPaymentIDs(ctx, o, orderState(&o))
+	ids, err := a.cardPaymentIDs(ctx, o, o.CheckoutState())
 	if err != nil {
 		return recDeferred, err
 	}

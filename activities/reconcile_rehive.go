@@ -192,7 +192,7 @@ func (a *Reconciler) inboxEvent(ctx context.Context, ev store.InboxEvent, p *wor
 	if !workflows.IsTerminal(o.Status) {
 		return recDeferred, "order " + o.Status + ": settled by the closed-workflow pass first", nil
 	}
-	st := orderState(&o)
+	st := o.CheckoutState()
 	keep := ""
 	if o.Status == workflows.StatusFulfilled {
 		keep = st.Payment.ProviderPaymentID

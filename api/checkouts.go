@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -262,20 +261,7 @@ func (s *server) getCheckout(c *fiber.Ctx) error {
 			return c.JSON(st)
 		}
 	}
-	return c.JSON(stateFromOrder(order))
-}
-
-// stateFromOrder is the read model in the query's shape.
-func stateFromOrder(o store.Order) workflows.CheckoutState {
-	var st workflows.CheckoutState
-	if len(o.State) > 2 && json.Unmarshal(o.State, &st) == nil && st.OrderID != "" {
-		return st
-	}
-	return workflows.CheckoutState{
-		OrderID: o.OrderID, Status: o.Status, Amount: o.Amount, Currency: o.Currency, FailureReason: o.FailureReason,
-		Payment: workflows.PaymentState{Method: o.PaymentMethod}, Lines: []workflows.PricedLine{}, Timeline: []workflows.TimelineEntry{},
-		WorkflowID: o.WorkflowID, RunID: o.RunID,
-	}
+	return c.JSON(order.CheckoutState())
 }
 
 type checkoutSummary struct {

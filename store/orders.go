@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+
+	"github.com/payflow/payflow/workflows"
 )
 
 // Order is a row of the checkout read model.
@@ -188,4 +190,19 @@ func (s *Store) FailUnstartedOrder(ctx context.Context, orderID string) error {
 		_, err := tx.ExecContext(ctx, `DELETE FROM payment_tokens WHERE order_id = $1`, orderID)
 		return err
 	})
+}
+
+// CheckoutState is the order's read model in the workflow query's shape: the
+// state the workflow saved, or one built from the columns for an order no
+// workflow wrote (never started).
+func (o Order) CheckoutState() workflows.CheckoutState {
+	var st workflows.CheckoutState
+	if len(o.State) > 2 && json.Unmarshal(o.State, &st) == nil && st.OrderID != "" {
+		return st
+	}
+	return workflows.CheckoutState{
+		OrderID: o.OrderID, Status: o.Status, Amount: o.Amount, Currency: o.Currency, FailureReason: o.FailureReason,
+		Payment: workflows.PaymentState{Method: o.PaymentMethod}, Lines: []workflows.PricedLine{}, Timeline: []workflows.TimelineEntry{},
+		WorkflowID: o.WorkflowID, RunID: o.RunID,
+	}
 }
