@@ -104,6 +104,22 @@ func TestContractApprovalsQueuedAndHeld(t *testing.T) {
 			t.Errorf("transition after = %+v %v", tr, err)
 		}
 	})
+	t.Run("pending answers still pending and applies shortly after", func(t *testing.T) {
+		e.faults(map[string]any{"approvals": "pending"})
+		tx, trID := approvalFlow(t, e, bob.Email)
+		tr, err := e.client.ApproveTransition(ctx(t), trID, "approve-p/"+trID)
+		if err != nil || tr.Status != rehive.TransitionPending || tr.Transaction.Status != rehive.StatusPending {
+			t.Fatalf("approve = %+v %v", tr, err)
+		}
+		// A retried approval (another key) still answers pending.
+		if tr, err := e.client.ApproveTransition(ctx(t), trID, "approve-p2/"+trID); err != nil || tr.Status != rehive.TransitionPending {
+			t.Fatalf("repeat approve = %+v %v", tr, err)
+		}
+		e.hooks.wait(t, txEvent(rehive.EventTransactionUpdate, string(tx.ID), rehive.StatusComplete))
+		if tr, err := e.client.GetTransition(ctx(t), trID); err != nil || tr.Status != rehive.TransitionApproved {
+			t.Errorf("transition after = %+v %v", tr, err)
+		}
+	})
 	t.Run("held waits for the status control", func(t *testing.T) {
 		e.faults(map[string]any{"approvals": "held"})
 		tx, trID := approvalFlow(t, e, bob.Email)
@@ -120,7 +136,7 @@ func TestContractApprovalsQueuedAndHeld(t *testing.T) {
 		if tr, err := e.client.GetTransition(ctx(t), trID); err != nil || tr.Status != rehive.TransitionDeclined {
 			t.Errorf("transition after = %+v %v", tr, err)
 		}
-		if bal, avail := e.balance(bob.Token, "XLM"); bal != 9_0000000 || avail != 9_0000000 {
+		if bal, avail := e.balance(bob.Token, "XLM"); bal != 8_0000000 || avail != 8_0000000 { // two approved debits of 1
 			t.Errorf("balance after the failure = %d/%d", bal, avail)
 		}
 	})

@@ -27,7 +27,8 @@ type Config struct {
 	LoseAnswersNext int      `json:"lose_answers_next"`
 	LoseMode        LoseMode `json:"lose_mode"`
 	// Approvals is how Rehive applies an approved transition: "immediate"
-	// (default), "queued" (answers queued, applies shortly after) or "held"
+	// (default), "queued" (answers queued, applies shortly after), "pending"
+	// (answers still pending, applies shortly after) or "held"
 	// (answers queued, applies only when the status control moves it).
 	Approvals string `json:"approvals"`
 }

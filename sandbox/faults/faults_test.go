@@ -37,6 +37,10 @@ func TestLoseAnswersControl(t *testing.T) {
 	if i.Approvals() != "held" {
 		t.Errorf("approvals = %s", i.Approvals())
 	}
+	post(`{"approvals":"pending"}`)
+	if i.Approvals() != "pending" {
+		t.Errorf("approvals = %s", i.Approvals())
+	}
 }
 
 func TestLossyCarriesOutThenLoses(t *testing.T) {

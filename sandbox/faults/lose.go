@@ -33,9 +33,9 @@ func (c Config) validate() error {
 		return errors.New("lose_mode must be 5xx, hang or reset")
 	}
 	switch c.Approvals {
-	case "", "immediate", "queued", "held":
+	case "", "immediate", "queued", "pending", "held":
 	default:
-		return errors.New("approvals must be immediate, queued or held")
+		return errors.New("approvals must be immediate, queued, pending or held")
 	}
 	if c.LoseAnswersNext < 0 || c.FailNext < 0 {
 		return errors.New("counts must not be negative")

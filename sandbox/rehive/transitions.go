@@ -15,13 +15,16 @@ const (
 // transition is a status change of a managed-currency transaction that waits
 // for the manager's approval.
 type transition struct {
-	id      string
-	tx      *transaction
-	status  string
-	from    string
-	to      string
-	created int64
-	updated int64
+	id     string
+	tx     *transaction
+	status string
+	// approved: approved under faults approvals "pending", which answers
+	// still pending until the approval applies.
+	approved bool
+	from     string
+	to       string
+	created  int64
+	updated  int64
 }
 
 type transitionView struct {
@@ -159,10 +162,26 @@ func (s *Sandbox) patchTransition(w http.ResponseWriter, r *http.Request) {
 		if tr.status != transitionPending {
 			return fieldError("status", "The transition is "+tr.status+", not pending.")
 		}
+		if tr.approved {
+			// Already approved, not yet applied: a repeat approval answers
+			// still pending; a decline can no longer overturn it.
+			if req.Status != transitionApproved {
+				return fieldError("status", "The transition is already approved.")
+			}
+			v = s.st.transitionView(tr)
+			return nil
+		}
 		target := failed
 		if req.Status == transitionApproved {
 			target = tr.to
-			if mode := s.faults.Approvals(); mode != "immediate" {
+			if mode := s.faults.Approvals(); mode == "pending" {
+				// Accepted, but the answer still says pending: the
+				// transaction has not moved yet.
+				tr.approved, tr.updated = true, nowMS()
+				v = s.st.transitionView(tr)
+				s.after(queuedDelay, func() { s.applyQueued(tr.id) })
+				return nil
+			} else if mode != "immediate" {
 				// Rehive accepted the approval but has not moved the
 				// transaction yet: the answer says queued.
 				tr.status, tr.updated = transitionQueued, nowMS()
@@ -185,7 +204,7 @@ func (s *Sandbox) patchTransition(w http.ResponseWriter, r *http.Request) {
 	writeData(w, http.StatusOK, v)
 }
 
-// queuedDelay is how long a queued approval takes to apply.
+// queuedDelay is how long a queued (or still-pending) approval takes to apply.
 const queuedDelay = 500 * time.Millisecond
 
 // applyQueued carries out a queued approval, unless the transaction has
@@ -193,7 +212,7 @@ const queuedDelay = 500 * time.Millisecond
 func (s *Sandbox) applyQueued(id string) {
 	_ = s.write(func(ob *outbox) error {
 		tr := s.st.transitions[id]
-		if tr != nil && tr.status == transitionQueued && !isFinal(tr.tx.status) {
+		if tr != nil && (tr.status == transitionQueued || tr.approved && tr.status == transitionPending) && !isFinal(tr.tx.status) {
 			s.moveLocked(tr.tx.col, tr.to, ob)
 		}
 		return nil
