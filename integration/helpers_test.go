@@ -19,32 +19,11 @@ const (
 
 func uid(prefix string) string { return prefix + "_" + testenv.RandomID(5) }
 
-// product creates a product and returns its SKU.
-func product(t *testing.T, price, stock int64) string {
-	t.Helper()
-	sku := uid("SKU")
-	r := env.API(t, http.MethodPut, "/v1/products/"+sku, map[string]any{"name": "Thing " + sku, "price": price, "currency": "USD", "stock": stock, "active": true})
-	if r.Status != http.StatusOK {
-		t.Fatalf("put product: %d %s", r.Status, r.Body)
-	}
-	return sku
-}
+func product(t *testing.T, price, stock int64) string { return env.Product(t, price, stock) }
 
-func getProduct(t *testing.T, sku string) (stock, reserved int64) {
-	t.Helper()
-	var p struct{ Stock, Reserved int64 }
-	env.API(t, http.MethodGet, "/v1/products/"+sku, nil).JSON(t, &p)
-	return p.Stock, p.Reserved
-}
+func getProduct(t *testing.T, sku string) (stock, reserved int64) { return env.Stock(t, sku) }
 
-func cardToken(t *testing.T, number string) string {
-	t.Helper()
-	r := env.SandboxCall(t, http.MethodPost, "/sandbox/checkoutcom/tokens", map[string]any{"type": "card", "number": number, "expiry_month": 12, "expiry_year": 2031, "cvv": "100"})
-	if r.Status != http.StatusCreated && r.Status != http.StatusOK {
-		t.Fatalf("token: %d %s", r.Status, r.Body)
-	}
-	return r.Map(t)["token"].(string)
-}
+func cardToken(t *testing.T, number string) string { return env.CardToken(t, number) }
 
 func checkoutBody(orderID, sku string, qty int64, method, token string) map[string]any {
 	payment := map[string]any{"method": method}
@@ -111,10 +90,7 @@ func ckoPayments(t *testing.T, reference string) []sandboxPayment {
 }
 
 func setFaults(t *testing.T, provider string, faults map[string]any) {
-	t.Helper()
-	if r := env.SandboxCall(t, http.MethodPost, "/sandbox/"+provider+"/_control/faults", faults); r.Status != http.StatusOK {
-		t.Fatalf("faults: %d %s", r.Status, r.Body)
-	}
+	env.SetFaults(t, provider, faults)
 }
 
 func hasStep(st workflows.CheckoutState, step string) bool {
