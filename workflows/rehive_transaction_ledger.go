@@ -137,3 +137,71 @@ func (lw *ledgerWatch) wait(ctx workflow.Context, stall workflow.Future, done fu
 	}
 	return watchDone
 }
+
+// createLedger creates the ledger transaction that mirrors this debit. It
+// reports false when the transaction has already been failed (or needs an
+// operator) because of it.
+func (w *rehiveTx) createLedger(ctx workflow.Context, info RehiveTxInfo, dest, status, kind string) bool {
+	id := LedgerTxIDFor(w.in.TxID)
+	w.state.Destination = dest
+	var res LedgerTxResult
+	err := workflow.ExecuteActivity(forever(ctx), ActCreateLedgerTx, CreateLedgerTxInput{
+		LedgerTxID: id, RehiveTxID: w.in.TxID, Kind: kind, RehiveAccount: info.Account,
+		Amount: info.Amount, Currency: info.Currency, Destination: dest, Status: status,
+	}).Get(ctx, &res)
+	switch {
+	case isType(err, ErrTypeLedgerRejected):
+		w.failRehive(ctx, "ledger_rejected", errDetail(err), "Withdrawal failed: the ledger refused it: "+errDetail(err))
+		return false
+	case err != nil:
+		// The ledger may or may not hold the transaction: failing it on
+		// Rehive now could pay twice.
+		w.attention(ctx, "ledger_create_failed", errDetail(err))
+		return false
+	}
+	w.linkLedger(ctx, id, kind+" to "+dest)
+	w.ledger.apply(ctx, res, "created")
+	return true
+}
+
+func (w *rehiveTx) linkLedger(ctx workflow.Context, id, detail string) {
+	w.state.LedgerTxID = id
+	w.ledger.id = id
+	w.note(ctx, "ledger_linked", id+": "+detail)
+}
+
+// ledgerFailed fails the transaction on Rehive after the ledger failed or
+// cancelled its side.
+func (w *rehiveTx) ledgerFailed(ctx workflow.Context) {
+	last := w.ledger.last
+	why := "the ledger " + last.Status + " it"
+	if last.FailureReason != "" {
+		why += ": " + last.FailureReason
+	}
+	w.failRehive(ctx, "ledger_"+last.Status, why, "Withdrawal failed: "+why+".")
+}
+
+// onLedgerWhileIdle reacts to a ledger change between Rehive transitions: a
+// held ledger transaction that fails takes the Rehive transaction with it.
+func (w *rehiveTx) onLedgerWhileIdle(ctx workflow.Context) {
+	if st := w.ledger.last.Status; st == LedgerFailed || st == LedgerCancelled {
+		w.ledgerFailed(ctx)
+	}
+}
+
+// cancelLedger cancels the ledger transaction, if there is one still live,
+// and learns where it stands (a cancel can come too late). It reports false
+// when the cancel failed: the transaction then needs an operator, since the
+// ledger may still pay.
+func (w *rehiveTx) cancelLedger(ctx workflow.Context, why string) bool {
+	if w.state.LedgerTxID == "" || ledgerFinal(w.ledger.last.Status) {
+		return true
+	}
+	var res LedgerTxResult
+	if err := workflow.ExecuteActivity(forever(ctx), ActCancelLedgerTx, LedgerTxRequest{LedgerTxID: w.state.LedgerTxID}).Get(ctx, &res); err != nil {
+		w.attention(ctx, "ledger_cancel_failed", why+", and the ledger transaction could not be cancelled: "+errDetail(err))
+		return false
+	}
+	w.ledger.apply(ctx, res, "cancel requested")
+	return true
+}

@@ -1,6 +1,9 @@
 package workflows
 
-import "sort"
+import (
+	"sort"
+	"time"
+)
 
 // sortedKeys iterates maps deterministically, as workflow code must.
 func sortedKeys[V any](m map[string]V) []string {
@@ -10,4 +13,13 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// backoff is first doubled attempt times, at most max.
+func backoff(attempt int, first, max time.Duration) time.Duration {
+	d := first
+	for i := 0; i < attempt && d < max; i++ {
+		d *= 2
+	}
+	return min(d, max)
 }
