@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/payflow/payflow/codec"
 )
 
 // Var documents one environment variable; `payflow help` prints them all.
@@ -28,6 +30,16 @@ var Vars = []Var{
 	{"TEMPORAL_ADDRESS", "127.0.0.1:7233", "Temporal frontend (dev: the embedded server listens here)", false},
 	{"TEMPORAL_NAMESPACE", "default", "Temporal namespace", false},
 	{"PAYFLOW_TASK_QUEUE", "payflow", "Temporal task queue of the worker", false},
+	{"PAYFLOW_TEMPORAL_TLS_CA", "", "PEM file of the CA that signs the Temporal frontend's certificate (TLS to Temporal is on when any PAYFLOW_TEMPORAL_TLS_* or PAYFLOW_TEMPORAL_API_KEY is set; without a CA the system roots are used)", false},
+	{"PAYFLOW_TEMPORAL_TLS_CERT", "", "PEM client certificate for mTLS to Temporal (with PAYFLOW_TEMPORAL_TLS_KEY; Temporal Cloud mTLS namespaces)", false},
+	{"PAYFLOW_TEMPORAL_TLS_KEY", "", "PEM private key of PAYFLOW_TEMPORAL_TLS_CERT", false},
+	{"PAYFLOW_TEMPORAL_TLS_SERVER_NAME", "", "server name checked against the Temporal frontend's certificate (default: the host of TEMPORAL_ADDRESS)", false},
+	{"PAYFLOW_TEMPORAL_API_KEY", "", "Temporal Cloud API key, sent as a bearer token on every call (turns TLS on)", true},
+	{"PAYFLOW_CODEC_KEYS", "", "comma-separated keyid:base64-of-32-bytes AES-256 keys encrypting every Temporal payload; the first encrypts, all decrypt (rotation). Unset: payloads are stored in the clear", true},
+	{"PAYFLOW_CODEC_AUTH", "", "comma-separated bearer tokens accepted by the Web UI codec endpoint /codec (default: the PAYFLOW_API_KEYS)", true},
+	{"PAYFLOW_UI_URL", "", "the Temporal Web UI's URL: the only origin allowed to call /codec, and where /codec/login returns (default: http:// + PAYFLOW_UI_ADDR)", false},
+	{"OTEL_EXPORTER_OTLP_ENDPOINT", "", "OTLP collector for traces (e.g. http://127.0.0.1:4318); unset: no tracing. The other standard OTEL_* variables (headers, timeout, OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES, OTEL_TRACES_SAMPLER, OTEL_SDK_DISABLED) apply", false},
+	{"OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf", "OTLP transport: http/protobuf or grpc (OTEL_EXPORTER_OTLP_TRACES_PROTOCOL overrides it for traces)", false},
 	{"PAYFLOW_API_ADDR", "127.0.0.1:8080", "REST API and webhook listener", false},
 	{"PAYFLOW_UI_ADDR", "127.0.0.1:8233", "dev: Temporal Web UI", false},
 	{"PAYFLOW_SANDBOX_ADDR", "127.0.0.1:8090", "dev/sandbox: provider sandboxes", false},
@@ -77,15 +89,25 @@ type Config struct {
 	TemporalAddress string
 	Namespace       string
 	TaskQueue       string
-	APIAddr         string
-	UIAddr          string
-	SandboxAddr     string
-	DataDir         string
-	APIKeys         []string
-	Managed         []string
-	PaymentTimeout  time.Duration
-	StallTimeout    time.Duration
-	BodyLimit       int
+	// TemporalTLS and TemporalAPIKey reach a Temporal server over TLS, such
+	// as Temporal Cloud.
+	TemporalTLS    TemporalTLS
+	TemporalAPIKey string
+	// CodecKeys is PAYFLOW_CODEC_KEYS, already validated (codec.Parse).
+	CodecKeys string
+	// CodecAuth are the bearer tokens of the codec endpoint.
+	CodecAuth []string
+	// UIURL is the Temporal Web UI's URL, without a trailing slash.
+	UIURL          string
+	APIAddr        string
+	UIAddr         string
+	SandboxAddr    string
+	DataDir        string
+	APIKeys        []string
+	Managed        []string
+	PaymentTimeout time.Duration
+	StallTimeout   time.Duration
+	BodyLimit      int
 	// ReconcileInterval is the reconciliation schedule's period.
 	ReconcileInterval time.Duration
 	// LateWindow is workflows.CheckoutInput.LateWindow.
@@ -164,12 +186,20 @@ func Load(getenv func(string) string) (Config, error) {
 		return d
 	}
 	c := Config{
-		DatabaseURL:        get("DATABASE_URL"),
-		DBMaxOpenConns:     num("PAYFLOW_DB_MAX_OPEN_CONNS"),
-		DBMaxIdleConns:     num("PAYFLOW_DB_MAX_IDLE_CONNS"),
-		TemporalAddress:    get("TEMPORAL_ADDRESS"),
-		Namespace:          get("TEMPORAL_NAMESPACE"),
-		TaskQueue:          get("PAYFLOW_TASK_QUEUE"),
+		DatabaseURL:     get("DATABASE_URL"),
+		DBMaxOpenConns:  num("PAYFLOW_DB_MAX_OPEN_CONNS"),
+		DBMaxIdleConns:  num("PAYFLOW_DB_MAX_IDLE_CONNS"),
+		TemporalAddress: get("TEMPORAL_ADDRESS"),
+		Namespace:       get("TEMPORAL_NAMESPACE"),
+		TaskQueue:       get("PAYFLOW_TASK_QUEUE"),
+		TemporalTLS: TemporalTLS{
+			CAFile: get("PAYFLOW_TEMPORAL_TLS_CA"), CertFile: get("PAYFLOW_TEMPORAL_TLS_CERT"),
+			KeyFile: get("PAYFLOW_TEMPORAL_TLS_KEY"), ServerName: get("PAYFLOW_TEMPORAL_TLS_SERVER_NAME"),
+		},
+		TemporalAPIKey:     get("PAYFLOW_TEMPORAL_API_KEY"),
+		CodecKeys:          get("PAYFLOW_CODEC_KEYS"),
+		CodecAuth:          list(get("PAYFLOW_CODEC_AUTH"), false),
+		UIURL:              strings.TrimRight(get("PAYFLOW_UI_URL"), "/"),
 		APIAddr:            get("PAYFLOW_API_ADDR"),
 		UIAddr:             get("PAYFLOW_UI_ADDR"),
 		SandboxAddr:        get("PAYFLOW_SANDBOX_ADDR"),
@@ -219,6 +249,24 @@ func Load(getenv func(string) string) (Config, error) {
 	if len(c.APIKeys) == 0 {
 		errs = append(errs, "PAYFLOW_API_KEYS: at least one key is required")
 	}
+	if len(c.CodecAuth) == 0 {
+		c.CodecAuth = c.APIKeys
+	}
+	if c.UIURL == "" {
+		c.UIURL = "http://" + c.UIAddr
+	}
+	if u, err := url.Parse(c.UIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		errs = append(errs, "PAYFLOW_UI_URL: want an http(s) URL such as https://temporal-ui.example.com")
+	}
+	if _, err := codec.Parse(c.CodecKeys); err != nil {
+		errs = append(errs, "PAYFLOW_CODEC_KEYS: "+err.Error())
+	}
+	if (c.TemporalTLS.CertFile == "") != (c.TemporalTLS.KeyFile == "") {
+		errs = append(errs, "PAYFLOW_TEMPORAL_TLS_CERT and PAYFLOW_TEMPORAL_TLS_KEY: set both or neither")
+	}
+	if p := get("OTEL_EXPORTER_OTLP_PROTOCOL"); p != "grpc" && p != "http/protobuf" {
+		errs = append(errs, "OTEL_EXPORTER_OTLP_PROTOCOL: want http/protobuf or grpc")
+	}
 	if c.InboxRetention > 0 && c.InboxRetention < CheckoutComEventMaxAge+24*time.Hour {
 		errs = append(errs, fmt.Sprintf("PAYFLOW_INBOX_RETENTION: at least %s, so a redelivered Checkout.com event is still known as a duplicate", CheckoutComEventMaxAge+24*time.Hour))
 	}
@@ -239,6 +287,11 @@ func Load(getenv func(string) string) (Config, error) {
 // one outside it is refused, whatever has been pruned. (Their signature has
 // no timestamp of its own, unlike the ledger's.)
 const CheckoutComEventMaxAge = 72 * time.Hour
+
+// DevCodecKeys is the public codec key of the demo shapes (docker-compose.yml,
+// make run-prod): it shows encryption working, and protects nothing, so a
+// production process refuses it.
+const DevCodecKeys = "dev-2026:KAQYBCabLyge8xLmx/+/85xwGmF+rWRLvrdZdwfeS40="
 
 // MinSecretLength is the shortest key or secret a production process takes.
 const MinSecretLength = 16
@@ -265,6 +318,18 @@ func ProductionProblems(getenv func(string) string) []string {
 		}
 		val := value(v.Name)
 		switch {
+		case v.Default == "" && val == "":
+			// An optional secret (Temporal API key, codec keys) left unset.
+		case v.Name == "PAYFLOW_CODEC_KEYS":
+			if strings.Contains(val, strings.SplitN(DevCodecKeys, ":", 2)[1]) {
+				out = append(out, "PAYFLOW_CODEC_KEYS holds the public dev key")
+			}
+		case v.Name == "PAYFLOW_CODEC_AUTH":
+			for _, k := range list(val, false) {
+				if len(k) < MinSecretLength {
+					out = append(out, fmt.Sprintf("PAYFLOW_CODEC_AUTH holds a token shorter than %d characters", MinSecretLength))
+				}
+			}
 		case v.Name == "DATABASE_URL":
 			if devPassword(val) {
 				out = append(out, "DATABASE_URL uses the public dev password")

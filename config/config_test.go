@@ -100,9 +100,11 @@ func TestProductionProblemsAreNamed(t *testing.T) {
 		{"REHIVE_BASE_URL", "", "REHIVE_BASE_URL points at the dev sandbox"},
 		{"CHECKOUTCOM_BASE_URL", "http://10.0.0.5:8090/sandbox/checkoutcom/", "CHECKOUTCOM_BASE_URL points at the dev sandbox"},
 		{"DATABASE_URL", "postgres://payflow:payflow@db.internal:5432/prod", "DATABASE_URL uses the public dev password"},
+		{"PAYFLOW_CODEC_KEYS", "prod-1:" + strings.Repeat("A", 43) + "=," + DevCodecKeys, "PAYFLOW_CODEC_KEYS holds the public dev key"},
+		{"PAYFLOW_CODEC_AUTH", "short", "PAYFLOW_CODEC_AUTH holds a token shorter than 16"},
 	}
-	for _, v := range Vars { // every secret, set explicitly to its public value
-		if v.Secret {
+	for _, v := range Vars { // every secret with a public value, set explicitly to it
+		if v.Secret && v.Default != "" {
 			cases = append(cases, struct{ name, value, want string }{v.Name, v.Default, v.Name})
 		}
 	}
