@@ -85,6 +85,7 @@ func New(d Deps) *fiber.App {
 	v1 := app.Group("/v1", s.auth)
 	s.routes(v1)
 	s.webhookRoutes(app.Group("/webhooks"))
+	s.codecRoutes(app.Group("/codec")) // the Web UI's codec (api/codec.go)
 	app.Use(func(c *fiber.Ctx) error { return errorf(http.StatusNotFound, "not_found", "no such route") })
 	return app
 }

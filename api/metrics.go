@@ -1,6 +1,7 @@
 package api
 
 import (
+	"net/http"
 	"strconv"
 	"time"
 
@@ -9,6 +10,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/valyala/fasthttp"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/payflow/payflow/telemetry"
 )
 
 type metrics struct {
@@ -35,20 +42,46 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 	return m
 }
 
-// middleware times every request. An error is turned into its response here
-// (by onError), so the status recorded is the one the client gets.
+// middleware times and traces every request. An error is turned into its
+// response here (by onError), so the status recorded is the one the client
+// gets. The request's server span continues a caller's trace (traceparent)
+// and is the parent of everything the handler does: its context is the
+// request's user context, which the Temporal client and the store receive.
 func (m *metrics) middleware(onError fiber.ErrorHandler) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		start := time.Now()
+		ctx := telemetry.Propagator.Extract(c.UserContext(), headerCarrier{&c.Request().Header})
+		ctx, span := telemetry.Tracer().Start(ctx, c.Method(), trace.WithSpanKind(trace.SpanKindServer))
+		defer span.End()
+		c.SetUserContext(ctx)
 		if err := c.Next(); err != nil {
 			if herr := onError(c, err); herr != nil {
+				span.SetStatus(codes.Error, herr.Error())
 				return herr
 			}
 		}
 		// The route pattern, not the raw path, keeps label cardinality bounded.
-		m.requests.WithLabelValues(c.Method(), c.Route().Path, strconv.Itoa(c.Response().StatusCode())).Observe(time.Since(start).Seconds())
+		route, status := c.Route().Path, c.Response().StatusCode()
+		m.requests.WithLabelValues(c.Method(), route, strconv.Itoa(status)).Observe(time.Since(start).Seconds())
+		span.SetName(c.Method() + " " + route)
+		span.SetAttributes(attribute.String("http.request.method", c.Method()), attribute.String("http.route", route),
+			attribute.Int("http.response.status_code", status), attribute.String("payflow.request_id", requestID(c)))
+		if status >= 500 {
+			span.SetStatus(codes.Error, http.StatusText(status))
+		}
 		return nil
 	}
+}
+
+// headerCarrier reads and writes trace context in fasthttp request headers.
+type headerCarrier struct{ h *fasthttp.RequestHeader }
+
+func (c headerCarrier) Get(key string) string { return string(c.h.Peek(key)) }
+func (c headerCarrier) Set(key, value string) { c.h.Set(key, value) }
+func (c headerCarrier) Keys() []string {
+	var keys []string
+	c.h.VisitAll(func(k, _ []byte) { keys = append(keys, string(k)) })
+	return keys
 }
 
 func (m *metrics) handler(reg *prometheus.Registry) fiber.Handler {

@@ -15,7 +15,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.temporal.io/sdk/client"
-	tlog "go.temporal.io/sdk/log"
 	sdkworker "go.temporal.io/sdk/worker"
 
 	"github.com/payflow/payflow/activities"
@@ -27,6 +26,7 @@ import (
 	"github.com/payflow/payflow/providers/rehive"
 	"github.com/payflow/payflow/schema"
 	"github.com/payflow/payflow/store"
+	"github.com/payflow/payflow/telemetry"
 	"github.com/payflow/payflow/worker"
 )
 
@@ -41,6 +41,8 @@ type App struct {
 	Ledger      *ledger.Client
 	Inbox       *inbox.Deliverer
 	Registry    *prometheus.Registry
+	// metrics feed the Temporal SDK's metrics into Registry.
+	metrics *telemetry.Metrics
 }
 
 // New connects to PostgreSQL and Temporal lazily, so it succeeds while they
@@ -51,18 +53,20 @@ func New(cfg config.Config, logger *slog.Logger) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	tc, err := client.NewLazyClient(client.Options{
-		HostPort:  cfg.TemporalAddress,
-		Namespace: cfg.Namespace,
-		// The SDK logs every poll at info; keep warnings and errors.
-		Logger: tlog.NewStructuredLogger(slog.New(levelFilter{logger.Handler(), slog.LevelWarn}).With("component", "temporal-sdk")),
-	})
+	reg := prometheus.NewRegistry()
+	topts, metrics, err := TemporalOptions(cfg, logger, reg)
 	if err != nil {
 		st.Close()
+		return nil, err
+	}
+	tc, err := client.NewLazyClient(topts)
+	if err != nil {
+		st.Close()
+		metrics.Close()
 		return nil, fmt.Errorf("temporal client: %w", err)
 	}
 	a := &App{
-		Config: cfg, Logger: logger, Store: st, Temporal: tc, Registry: prometheus.NewRegistry(),
+		Config: cfg, Logger: logger, Store: st, Temporal: tc, Registry: reg, metrics: metrics,
 		CheckoutCom: checkoutcom.New(checkoutcom.Config{
 			BaseURL: cfg.CheckoutCom.BaseURL, SecretKey: cfg.CheckoutCom.SecretKey, ProcessingChannelID: cfg.CheckoutCom.ProcessingChannelID,
 			ThreeDS: true, SuccessURL: cfg.CheckoutCom.SuccessURL, FailureURL: cfg.CheckoutCom.FailureURL,
@@ -91,6 +95,7 @@ func (a *App) resolveTransition(ctx context.Context, id string) (string, string,
 // Close releases connections.
 func (a *App) Close() {
 	a.Temporal.Close()
+	_ = a.metrics.Close()
 	a.Store.Close()
 }
 

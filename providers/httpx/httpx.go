@@ -15,6 +15,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/payflow/payflow/telemetry"
 )
 
 // Class says what a caller may do about a failed provider call.
@@ -115,14 +117,15 @@ func NewHTTPClient(timeout time.Duration) *http.Client {
 	}
 	return &http.Client{
 		Timeout: timeout,
-		Transport: &http.Transport{
+		// Traced: each provider call is a client span of the activity's trace.
+		Transport: telemetry.Transport(&http.Transport{
 			Proxy:               nil, // providers are reached directly; never through an env proxy
 			DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
 			MaxIdleConns:        100,
 			MaxIdleConnsPerHost: 32,
 			IdleConnTimeout:     90 * time.Second,
 			TLSHandshakeTimeout: 5 * time.Second,
-		},
+		}),
 	}
 }
 
