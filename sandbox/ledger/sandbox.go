@@ -132,6 +132,7 @@ func (s *Sandbox) routes() http.Handler {
 	// lose_answers_next applies to the calls that move money.
 	lossy := func(h http.HandlerFunc) http.Handler { return s.faults.Lossy(h) }
 	api.Handle("POST "+Prefix+"/v1/transactions", lossy(s.createTransaction))
+	api.HandleFunc("GET "+Prefix+"/v1/transactions", s.listTransactions)
 	api.HandleFunc("GET "+Prefix+"/v1/transactions/{id}", s.getTransaction)
 	api.Handle("POST "+Prefix+"/v1/transactions/{id}/complete", lossy(s.completeTransaction))
 	api.Handle("POST "+Prefix+"/v1/transactions/{id}/cancel", lossy(s.cancelTransaction))
