@@ -7,7 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/payflow/payflow/testenv"
+	"github.com/payflow/payflow/stack"
 )
 
 // client talks to payflow's API processes (round-robin, failing over to the
@@ -30,7 +30,7 @@ func (c *client) api(method, path string, body any, idemKey string, want ...int)
 	var last error
 	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(300 * time.Millisecond) {
 		base := c.t.APIURLs[int(c.next.Add(1))%len(c.t.APIURLs)]
-		resp, err := testenv.Do(method, base+path, body, headers)
+		resp, err := stack.Do(method, base+path, body, headers)
 		if err != nil {
 			last = err
 			continue
@@ -65,7 +65,7 @@ func (c *client) apiJSON(method, path string, body any, idemKey string, out any,
 func (c *client) sandbox(method, path string, body, out any) error {
 	var last error
 	for attempt := 0; attempt < 20; attempt++ {
-		resp, err := testenv.Do(method, c.t.SandboxURL+path, body, nil)
+		resp, err := stack.Do(method, c.t.SandboxURL+path, body, nil)
 		if err != nil {
 			last = err
 			time.Sleep(250 * time.Millisecond)

@@ -22,7 +22,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/payflow/payflow/config"
-	"github.com/payflow/payflow/testenv"
+	"github.com/payflow/payflow/stack"
 	"github.com/payflow/payflow/workflows"
 )
 
@@ -40,7 +40,7 @@ func runBench(ctx context.Context, _ config.Config, logger *slog.Logger) error {
 	if err := fs.Parse(os.Args[2:]); err != nil {
 		return err
 	}
-	env, err := testenv.Start(testenv.Options{})
+	env, err := stack.Start(stack.Options{})
 	if err != nil {
 		return err
 	}
@@ -101,9 +101,9 @@ func baseline(ctx context.Context, c client.Client, n, conc int) (float64, error
 	})
 }
 
-func checkoutThroughput(env *testenv.Env, n, conc int) (float64, error) {
+func checkoutThroughput(env *stack.Stack, n, conc int) (float64, error) {
 	auth := map[string]string{"Authorization": "Bearer " + env.Config.APIKeys[0]}
-	sku := "BENCH-" + testenv.RandomID(3)
+	sku := "BENCH-" + stack.RandomID(3)
 	if status, body, err := send(http.MethodPut, env.APIURL+"/v1/products/"+sku, map[string]any{"name": "bench", "price": 100, "currency": "USD", "stock": n * 2}, auth); err != nil || status != http.StatusOK {
 		return 0, fmt.Errorf("product: %d %s %v", status, body, err)
 	}
@@ -113,7 +113,7 @@ func checkoutThroughput(env *testenv.Env, n, conc int) (float64, error) {
 		if err != nil || status >= 300 || json.Unmarshal(body, &tok) != nil {
 			return fmt.Errorf("token: %d %s %v", status, body, err)
 		}
-		order := fmt.Sprintf("bench_%s_%d", testenv.RandomID(3), i)
+		order := fmt.Sprintf("bench_%s_%d", stack.RandomID(3), i)
 		status, body, err = send(http.MethodPost, env.APIURL+"/v1/checkouts", map[string]any{"order_id": order, "currency": "USD",
 			"lines": []map[string]any{{"sku": sku, "quantity": 1}}, "payment": map[string]any{"method": "card", "processor_token": tok.Token}}, auth)
 		if err != nil || status != http.StatusCreated {
@@ -132,13 +132,13 @@ func checkoutThroughput(env *testenv.Env, n, conc int) (float64, error) {
 	})
 }
 
-func webhookAck(env *testenv.Env, n, conc int) (p50, p99 time.Duration, err error) {
+func webhookAck(env *stack.Stack, n, conc int) (p50, p99 time.Duration, err error) {
 	key := []byte(env.Config.CheckoutCom.WebhookSignatureKey)
 	var mu sync.Mutex
 	lat := make([]time.Duration, 0, n)
 	_, err = measure(n, conc, func(i int) error {
 		body := fmt.Sprintf(`{"id":"evt_bench_%s_%d","type":"payment_captured","created_on":"%s","data":{"id":"pay_bench","reference":"bench_unknown","amount":1,"currency":"USD"}}`,
-			testenv.RandomID(3), i, time.Now().UTC().Format(time.RFC3339))
+			stack.RandomID(3), i, time.Now().UTC().Format(time.RFC3339))
 		began := time.Now()
 		mac := hmac.New(sha256.New, key)
 		mac.Write([]byte(body))
@@ -162,7 +162,7 @@ func webhookAck(env *testenv.Env, n, conc int) (p50, p99 time.Duration, err erro
 
 // send makes one JSON request.
 func send(method, url string, body any, headers map[string]string) (int, []byte, error) {
-	r, err := testenv.Do(method, url, body, headers)
+	r, err := stack.Do(method, url, body, headers)
 	return r.Status, r.Body, err
 }
 

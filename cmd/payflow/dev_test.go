@@ -17,7 +17,7 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
-	"github.com/payflow/payflow/testenv"
+	"github.com/payflow/payflow/store/storetest"
 )
 
 // TestDevStack runs the real binary as `make run` does: `payflow dev` comes
@@ -32,11 +32,7 @@ func TestDevStack(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
-	dbURL, dbName, err := testenv.CreateDatabase()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer testenv.DropDatabase(dbName)
+	dbURL := storetest.Database(t)
 	addrs := map[string]string{}
 	for _, k := range []string{"PAYFLOW_API_ADDR", "PAYFLOW_UI_ADDR", "PAYFLOW_SANDBOX_ADDR", "TEMPORAL_ADDRESS"} {
 		addrs[k] = freeAddr(t)

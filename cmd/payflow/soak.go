@@ -16,7 +16,8 @@ import (
 	"github.com/payflow/payflow/config"
 	"github.com/payflow/payflow/deploy"
 	"github.com/payflow/payflow/soak"
-	"github.com/payflow/payflow/testenv"
+	"github.com/payflow/payflow/stack"
+	"github.com/payflow/payflow/stack/scratchdb"
 )
 
 // soakFlags are `payflow soak`'s flags.
@@ -69,7 +70,7 @@ func runSoak(ctx context.Context, cfg config.Config, logger *slog.Logger) error 
 	var target soak.Target
 	switch f.shape {
 	case "dev":
-		env, err := testenv.Start(testenv.Options{PaymentTimeout: f.paymentTimeout, StallTimeout: f.stallTimeout,
+		env, err := stack.Start(stack.Options{PaymentTimeout: f.paymentTimeout, StallTimeout: f.stallTimeout,
 			ReconcileInterval: f.reconcileInterval, LateWindow: f.lateWindow})
 		if err != nil {
 			return err
@@ -110,15 +111,17 @@ func startProdShape(ctx context.Context, cfg config.Config, f soakFlags, logger 
 			db.Close()
 		}
 		for _, name := range drop {
-			testenv.DropDatabase(name)
+			if err := scratchdb.Drop(name); err != nil {
+				logger.Warn("drop database", "name", name, "error", err)
+			}
 		}
 	}
-	dbURL, dbName, err := testenv.CreateDatabase()
+	dbURL, dbName, err := scratchdb.Create()
 	if err != nil {
 		return nil, soak.Target{}, cleanup, err
 	}
 	drop = append(drop, dbName)
-	suffix := testenv.RandomID(4)
+	suffix := stack.RandomID(4)
 	temporalDB, visibilityDB := "temporal_soak_"+suffix, "temporal_visibility_soak_"+suffix
 	drop = append(drop, temporalDB, visibilityDB)
 	addr := func() string {

@@ -1,4 +1,4 @@
-package testenv
+package stack
 
 import (
 	"context"
@@ -16,7 +16,7 @@ import (
 // and starting `make run` does: the sandboxes come back empty (their state is
 // in memory, like a new process), payflow keeps everything in its database.
 // Temporal keeps running. whileDown runs while nothing is serving.
-func (e *Env) RestartStack(whileDown func()) error {
+func (e *Stack) RestartStack(whileDown func()) error {
 	e.StopWorker()
 	// e.stop holds the sandbox's and the API's stops (Start appends them).
 	for i := len(e.stop) - 1; i >= 0; i-- {
