@@ -52,6 +52,9 @@ type Options struct {
 	APIAddrs                 []string
 	Workers                  int
 	Namespace                string
+	// CodecEndpoint is the codec the Web UI decodes payloads with (an API's
+	// /codec) when the processes encrypt them (PAYFLOW_CODEC_KEYS).
+	CodecEndpoint string
 	// Env is passed to every payflow process on top of this one's
 	// environment (e.g. timeouts).
 	Env    map[string]string
@@ -111,7 +114,7 @@ func Start(ctx context.Context, opts Options) (_ *Shape, err error) {
 		return nil, err
 	}
 	if opts.UIAddr != "" {
-		if s.ui, err = devserver.StartUI(opts.TemporalAddr, opts.UIAddr, opts.Namespace); err != nil {
+		if s.ui, err = devserver.StartUI(opts.TemporalAddr, opts.UIAddr, opts.Namespace, opts.CodecEndpoint); err != nil {
 			return nil, err
 		}
 	}

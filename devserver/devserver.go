@@ -50,7 +50,10 @@ type Options struct {
 	// DatabaseFile keeps history across restarts; empty means in memory.
 	DatabaseFile string
 	Namespace    string
-	Logger       *slog.Logger
+	// CodecEndpoint, when set, is the remote codec the Web UI decodes
+	// payloads with (payflow's /codec, with PAYFLOW_CODEC_KEYS set).
+	CodecEndpoint string
+	Logger        *slog.Logger
 }
 
 // Server is a running embedded Temporal server.
@@ -116,7 +119,7 @@ func Start(opts Options) (*Server, error) {
 	}
 	s := &Server{server: srv}
 	if opts.UIAddr != "" {
-		if s.ui, err = StartUI(opts.FrontendAddr, opts.UIAddr, opts.Namespace); err != nil {
+		if s.ui, err = StartUI(opts.FrontendAddr, opts.UIAddr, opts.Namespace, opts.CodecEndpoint); err != nil {
 			srv.Stop()
 			return nil, err
 		}
@@ -137,8 +140,10 @@ type UI struct{ server *uiserver.Server }
 
 // StartUI serves the Temporal Web UI on uiAddr against the frontend at
 // frontendAddr (the embedded server here, a real one for the production
-// shape) and returns once it answers.
-func StartUI(frontendAddr, uiAddr, namespace string) (*UI, error) {
+// shape) and returns once it answers. With a codecEndpoint the UI decodes
+// payloads through it, sending the browser's cookies for that endpoint (the
+// session /codec/login sets).
+func StartUI(frontendAddr, uiAddr, namespace, codecEndpoint string) (*UI, error) {
 	uiHost, uiPortStr, err := net.SplitHostPort(uiAddr)
 	if err != nil {
 		return nil, fmt.Errorf("ui address: %w", err)
@@ -153,6 +158,7 @@ func StartUI(frontendAddr, uiAddr, namespace string) (*UI, error) {
 		HideLogs:            true,
 		DisableNewsFetch:    true, // no network beyond loopback here
 		DefaultNamespace:    namespace,
+		Codec:               uiconfig.Codec{Endpoint: codecEndpoint, IncludeCredentials: codecEndpoint != ""},
 	}))}
 	done := make(chan error, 1)
 	go func() { done <- ui.server.Start() }()

@@ -38,13 +38,17 @@ func runDev(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	ts, err := devserver.Start(devserver.Options{
+	devOpts := devserver.Options{
 		FrontendAddr: cfg.TemporalAddress,
 		UIAddr:       cfg.UIAddr,
 		DatabaseFile: filepath.Join(dataDir, "temporal.sqlite"),
 		Namespace:    cfg.Namespace,
 		Logger:       logger,
-	})
+	}
+	if cfg.CodecKeys != "" {
+		devOpts.CodecEndpoint = "http://" + cfg.APIAddr + "/codec"
+	}
+	ts, err := devserver.Start(devOpts)
 	if err != nil {
 		return err
 	}

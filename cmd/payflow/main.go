@@ -13,6 +13,7 @@ import (
 	"syscall"
 
 	"github.com/payflow/payflow/config"
+	"github.com/payflow/payflow/telemetry"
 )
 
 const usage = `payflow runs payments as durable Temporal workflows.
@@ -63,6 +64,13 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	// Traces go out over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set.
+	shutdownTracing, err := telemetry.Setup(ctx, cmd)
+	if err != nil {
+		logger.Error("tracing", "error", err)
+		os.Exit(2)
+	}
+	defer func() { _ = shutdownTracing(context.Background()) }()
 
 	run, ok := map[string]func(context.Context, config.Config, *slog.Logger) error{
 		"dev":     runDev,
@@ -116,8 +124,9 @@ func newLogger(w io.Writer, cfg config.Config, dev bool) *slog.Logger {
 			format = "text"
 		}
 	}
+	// Lines logged in a traced request carry its trace_id and span_id.
 	if strings.EqualFold(format, "text") {
-		return slog.New(slog.NewTextHandler(w, opts))
+		return slog.New(telemetry.LogHandler(slog.NewTextHandler(w, opts)))
 	}
-	return slog.New(slog.NewJSONHandler(w, opts))
+	return slog.New(telemetry.LogHandler(slog.NewJSONHandler(w, opts)))
 }

@@ -55,12 +55,17 @@ func (f *prodFlags) options(cfg config.Config, logger *slog.Logger) (deploy.Opti
 	if os.Getenv("PAYFLOW_ENV") == "" {
 		env["PAYFLOW_ENV"] = "dev" // the demo runs against the sandboxes with their dev secrets
 	}
+	if cfg.CodecKeys == "" {
+		env["PAYFLOW_CODEC_KEYS"] = config.DevCodecKeys // payloads encrypted, as in production
+	}
+	apis := strings.Split(f.apis, ",")
 	return deploy.Options{
 		BinDir: filepath.Dir(exe), SchemaDir: schema, DataDir: dataDir,
 		DatabaseURL: cfg.DatabaseURL, TemporalDB: f.temporalDB, VisibilityDB: f.visibility,
 		TemporalAddr: cfg.TemporalAddress, UIAddr: cfg.UIAddr, SandboxAddr: cfg.SandboxAddr,
-		APIAddrs: strings.Split(f.apis, ","), Workers: f.workers, Namespace: cfg.Namespace,
-		Env: env, Logger: logger,
+		APIAddrs: apis, Workers: f.workers, Namespace: cfg.Namespace,
+		CodecEndpoint: "http://" + apis[0] + "/codec",
+		Env:           env, Logger: logger,
 	}, nil
 }
 
