@@ -25,14 +25,15 @@ type Merchant struct {
 	Account string // account reference; when empty the credit's owner email is checked
 }
 
-// Checkout implements the checkout workflow's activities. Method names are
-// the activity names the workflow calls.
+// Checkout implements the checkout workflow's activities.
 type Checkout struct {
 	Store       *store.Store
 	CheckoutCom *checkoutcom.Client
 	Rehive      *rehive.Client
 	Merchant    Merchant
 }
+
+var _ workflows.CheckoutActivities = (*Checkout)(nil)
 
 // idempotencyKey derives a provider idempotency key from the order: a retry
 // of the same step sends the same key, so nothing is charged twice.

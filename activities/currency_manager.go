@@ -15,9 +15,8 @@ import (
 )
 
 // CurrencyManager implements the activities of the currency-manager
-// workflows (rehive-tx/<id> and ledger-deposit/<id>). Method names are the
-// activity names the workflows call; the Rehive ones are in rehive_tx.go and
-// deposit.go.
+// workflows (rehive-tx/<id> and ledger-deposit/<id>); the Rehive ones are in
+// rehive_tx.go and deposit.go.
 type CurrencyManager struct {
 	Store  *store.Store
 	Rehive *rehive.Client
@@ -29,6 +28,8 @@ type CurrencyManager struct {
 	// WithdrawalAccount is the ledger account withdrawals are paid from.
 	WithdrawalAccount string
 }
+
+var _ workflows.CurrencyActivities = (*CurrencyManager)(nil)
 
 // CreateLedgerTx creates the ledger withdrawal that mirrors a Rehive debit,
 // from the withdrawal account to the destination, and records the link. The

@@ -32,9 +32,9 @@ func New(c client.Client, taskQueue string, d Deps) sdkworker.Worker {
 	w.RegisterWorkflowWithOptions(workflows.RehiveTransaction, workflow.RegisterOptions{Name: workflows.RehiveTxWorkflowName})
 	w.RegisterWorkflowWithOptions(workflows.LedgerDeposit, workflow.RegisterOptions{Name: workflows.DepositWorkflowName})
 	w.RegisterWorkflowWithOptions(workflows.Reconcile, workflow.RegisterOptions{Name: workflows.ReconcileWorkflowName})
-	// Method names are the activity names (workflows.Act*).
-	w.RegisterActivity(d.Checkout)
-	w.RegisterActivity(d.CurrencyManager)
+	workflows.RegisterCheckoutActivities(w, d.Checkout)
+	workflows.RegisterCurrencyActivities(w, d.CurrencyManager)
+	// The reconciliation's passes are its methods, by name (workflows.ReconcilePasses).
 	w.RegisterActivity(d.Reconciler)
 	return w
 }

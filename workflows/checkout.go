@@ -162,8 +162,8 @@ func (w *checkout) run(ctx workflow.Context) error {
 	w.note(ctx, "created", fmt.Sprintf("payment by %s", w.in.Method))
 	w.save(ctx)
 
-	var priced PriceCartResult
-	if err := workflow.ExecuteActivity(short(ctx), ActPriceCart, PriceCartInput{OrderID: w.in.OrderID, Currency: w.in.Currency, Lines: w.in.Lines}).Get(ctx, &priced); err != nil {
+	priced, err := ckActs.PriceCart.Run(ctx, PriceCartInput{OrderID: w.in.OrderID, Currency: w.in.Currency, Lines: w.in.Lines})
+	if err != nil {
 		reason := ReasonInvalidCart
 		if !isType(err, ErrTypeInvalidCart) {
 			reason = ReasonInternalError
@@ -173,7 +173,7 @@ func (w *checkout) run(ctx workflow.Context) error {
 	w.state.Lines, w.state.Amount = priced.Lines, priced.Amount
 	w.note(ctx, "priced", fmt.Sprintf("%d %s", priced.Amount, w.in.Currency))
 
-	if err := workflow.ExecuteActivity(short(ctx), ActReserveStock, ReserveInput{OrderID: w.in.OrderID, Lines: w.in.Lines}).Get(ctx, nil); err != nil {
+	if err := ckActs.ReserveStock.Run(ctx, ReserveInput{OrderID: w.in.OrderID, Lines: w.in.Lines}); err != nil {
 		switch {
 		case isType(err, ErrTypeOutOfStock):
 			return w.fail(ctx, ReasonOutOfStock, errDetail(err), false)
@@ -195,7 +195,7 @@ func (w *checkout) run(ctx workflow.Context) error {
 	}
 
 	w.setStatus(ctx, StatusPaid, "payment "+w.state.Payment.ProviderPaymentID)
-	if err := workflow.ExecuteActivity(short(ctx), ActCommitStock, w.in.OrderID).Get(ctx, nil); err != nil {
+	if err := ckActs.CommitStock.Run(ctx, w.in.OrderID); err != nil {
 		// Stock commit retries until its deadline; failing it is an outage, and the
 		// payment must not be left unfulfilled and unrefunded.
 		return w.refund(ctx, "stock commit failed: "+errDetail(err))
@@ -281,7 +281,7 @@ func (w *checkout) expire(ctx workflow.Context, detail string) error {
 // release returns the order's stock; it retries until it succeeds so that no
 // reservation outlives its order.
 func (w *checkout) release(ctx workflow.Context) {
-	if err := workflow.ExecuteActivity(forever(ctx), ActReleaseStock, w.in.OrderID).Get(ctx, nil); err != nil {
+	if err := ckActs.ReleaseStock.Run(ctx, w.in.OrderID); err != nil {
 		w.note(ctx, "release_failed", errDetail(err))
 	}
 }

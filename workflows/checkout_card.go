@@ -21,10 +21,9 @@ type cardPayment struct {
 // pay charges the card and waits for the outcome. It returns true when the
 // payment is captured; on every other outcome the order is already final.
 func (w *cardPayment) pay(ctx workflow.Context) (bool, error) {
-	var res ChargeResult
-	err := workflow.ExecuteActivity(charge(ctx), ActChargeCard, ChargeInput{
+	res, err := ckActs.ChargeCard.Run(ctx, ChargeInput{
 		OrderID: w.in.OrderID, Amount: w.state.Amount, Currency: w.in.Currency, CustomerEmail: w.in.CustomerEmail,
-	}).Get(ctx, &res)
+	})
 	if err != nil {
 		if isType(err, ErrTypeRejected) {
 			return false, w.fail(ctx, ReasonPaymentRejected, errDetail(err), true)
@@ -75,8 +74,7 @@ func (w *cardPayment) findCharge(ctx workflow.Context, cause error) (ChargeResul
 	w.save(ctx)
 	deadline := workflow.Now(ctx).Add(chargeLookupWindow)
 	for attempt := 0; ; attempt++ {
-		var found FindCardPaymentResult
-		err := workflow.ExecuteActivity(short(ctx), ActFindCardPayment, FindCardPaymentInput{OrderID: w.in.OrderID}).Get(ctx, &found)
+		found, err := ckActs.FindCardPayment.Run(ctx, FindCardPaymentInput{OrderID: w.in.OrderID})
 		switch {
 		case err != nil:
 			w.note(ctx, "charge_lookup", "lookup failed: "+errDetail(err))
@@ -238,13 +236,12 @@ func (w *cardPayment) undoCard(ctx workflow.Context) (status string, captured bo
 }
 
 func (w *cardPayment) cardStatus(ctx workflow.Context) (string, error) {
-	var st CardPaymentStatus
-	err := workflow.ExecuteActivity(forever(ctx), ActGetCardPayment, CardPaymentInput{OrderID: w.in.OrderID, PaymentID: w.state.Payment.ProviderPaymentID}).Get(ctx, &st)
+	st, err := ckActs.GetCardPayment.Run(ctx, CardPaymentInput{OrderID: w.in.OrderID, PaymentID: w.state.Payment.ProviderPaymentID})
 	return st.Status, err
 }
 
 func (w *cardPayment) void(ctx workflow.Context) error {
-	err := workflow.ExecuteActivity(short(ctx), ActVoidCard, CardPaymentInput{OrderID: w.in.OrderID, PaymentID: w.state.Payment.ProviderPaymentID, Amount: w.state.Amount}).Get(ctx, nil)
+	_, err := ckActs.VoidCard.Run(ctx, CardPaymentInput{OrderID: w.in.OrderID, PaymentID: w.state.Payment.ProviderPaymentID, Amount: w.state.Amount})
 	if err == nil {
 		w.state.Payment.Status = "Voided"
 		w.note(ctx, "voided", w.state.Payment.ProviderPaymentID)
@@ -281,7 +278,7 @@ func (w *cardPayment) onCardAfterFulfilment(ctx workflow.Context, ev PaymentEven
 			w.save(ctx)
 			return false
 		}
-		if err := workflow.ExecuteActivity(forever(ctx), ActRestockOrder, w.in.OrderID).Get(ctx, nil); err != nil {
+		if err := ckActs.RestockOrder.With(forever).Run(ctx, w.in.OrderID); err != nil {
 			w.note(ctx, "restock_failed", errDetail(err))
 		}
 		detail := fmt.Sprintf("capture declined after fulfilment (%s %s); payment %s, goods restocked", ev.ResponseCode, ev.ResponseSummary, st)

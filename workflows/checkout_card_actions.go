@@ -26,10 +26,9 @@ func (w *cardPayment) refundPaid(ctx workflow.Context, why string) error {
 	if w.confirmedActions(ctx) {
 		return w.refundCardConfirmed(ctx, why)
 	}
-	var res RefundResult
-	err = workflow.ExecuteActivity(forever(ctx), ActRefundCard, CardPaymentInput{
+	res, err := ckActs.RefundCard.Run(ctx, CardPaymentInput{
 		OrderID: w.in.OrderID, PaymentID: w.state.Payment.ProviderPaymentID, Amount: w.state.Amount,
-	}).Get(ctx, &res)
+	})
 	return w.refundDone(ctx, why, res, err)
 }
 
@@ -82,10 +81,9 @@ func (w *cardPayment) refundCardConfirmed(ctx workflow.Context, why string) erro
 				return err
 			}
 		}
-		var res RefundResult
-		err := workflow.ExecuteActivity(forever(ctx), ActRefundCard, CardPaymentInput{
+		res, err := ckActs.RefundCard.Run(ctx, CardPaymentInput{
 			OrderID: w.in.OrderID, PaymentID: pid, Amount: w.state.Amount, Attempt: attempt,
-		}).Get(ctx, &res)
+		})
 		if err != nil {
 			// Refused outright (e.g. 403: not allowed in the payment's state,
 			// perhaps refunded already): the payment's status says.
@@ -131,10 +129,9 @@ func (w *cardPayment) refunded(ctx workflow.Context, why, refundID string) error
 func (w *cardPayment) confirmAction(ctx workflow.Context, kind, actionID string) CardActionResult {
 	deadline := workflow.Now(ctx).Add(actionConfirmWindow)
 	for attempt := 0; ; attempt++ {
-		var out CardActionResult
-		err := workflow.ExecuteActivity(short(ctx), ActGetCardAction, CardActionInput{
+		out, err := ckActs.GetCardAction.Run(ctx, CardActionInput{
 			OrderID: w.in.OrderID, PaymentID: w.state.Payment.ProviderPaymentID, ActionID: actionID, Kind: kind,
-		}).Get(ctx, &out)
+		})
 		if err == nil && out.Found {
 			return out
 		}
@@ -176,10 +173,9 @@ func (w *cardPayment) voidConfirmed(ctx workflow.Context) (voided, lookAgain boo
 				return false, false
 			}
 		}
-		var res RefundResult
-		err := workflow.ExecuteActivity(short(ctx), ActVoidCard, CardPaymentInput{
+		res, err := ckActs.VoidCard.Run(ctx, CardPaymentInput{
 			OrderID: w.in.OrderID, PaymentID: pid, Amount: w.state.Amount, Attempt: attempt,
-		}).Get(ctx, &res)
+		})
 		if err != nil {
 			w.note(ctx, "void_failed", errDetail(err))
 			return false, true

@@ -8,17 +8,15 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
 )
 
-// This file holds the test harness of the checkout workflow: fake activities
-// registered by name (the workflow only knows names), with scripted answers and
-// a record of every call, plus helpers to signal, query and update at chosen
-// virtual times.
+// This file holds the test harness of the checkout workflow: checkoutFakes
+// implements CheckoutActivities with scripted answers and a record of every
+// call, plus helpers to signal, query and update at chosen virtual times.
 
 const (
 	ckOrderID        = "ord_1001"
@@ -116,148 +114,163 @@ func newCheckoutHarness(t *testing.T) *checkoutHarness {
 	}
 	h := &checkoutHarness{t: t, env: env, f: f}
 
-	reg := func(fn any, name string) {
-		env.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
-	}
-	reg(func(_ context.Context, in PriceCartInput) (PriceCartResult, error) {
-		f.hit(ActPriceCart)
-		if f.priceErr != nil {
-			return PriceCartResult{}, f.priceErr
-		}
-		var res PriceCartResult
-		for _, l := range in.Lines {
-			res.Lines = append(res.Lines, PricedLine{SKU: l.SKU, Name: "Item " + l.SKU, Quantity: l.Quantity, UnitPrice: 1250, Total: 1250 * l.Quantity})
-			res.Amount += 1250 * l.Quantity
-		}
-		return res, nil
-	}, ActPriceCart)
-	reg(func(_ context.Context, in ReserveInput) error {
-		f.hit(ActReserveStock)
-		return f.reserveErr
-	}, ActReserveStock)
-	reg(func(_ context.Context, orderID string) error {
-		f.hit(ActCommitStock)
-		return f.commitErr
-	}, ActCommitStock)
-	reg(func(_ context.Context, orderID string) error {
-		f.hit(ActReleaseStock)
-		return nil
-	}, ActReleaseStock)
-	reg(func(_ context.Context, orderID string) error {
-		f.hit(ActRestockOrder)
-		return nil
-	}, ActRestockOrder)
-	reg(func(_ context.Context, in ChargeInput) (ChargeResult, error) {
-		f.hit(ActChargeCard)
-		f.mu.Lock()
-		f.charges = append(f.charges, in)
-		f.mu.Unlock()
-		return f.chargeRes, f.chargeErr
-	}, ActChargeCard)
-	reg(func(_ context.Context, in CardPaymentInput) (CardPaymentStatus, error) {
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		n := f.calls[ActGetCardPayment]
-		f.calls[ActGetCardPayment]++
-		return CardPaymentStatus{Status: f.statuses[min(n, len(f.statuses)-1)]}, nil
-	}, ActGetCardPayment)
-	reg(func(_ context.Context, in CardPaymentInput) (RefundResult, error) {
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		n := f.calls[ActVoidCard]
-		f.calls[ActVoidCard]++
-		f.voids = append(f.voids, in)
-		if n < len(f.voidErrs) && f.voidErrs[n] != nil {
-			return RefundResult{}, f.voidErrs[n]
-		}
-		return RefundResult{ID: fmt.Sprintf("act_void_%d", n+1)}, nil
-	}, ActVoidCard)
-	reg(func(_ context.Context, in CardActionInput) (CardActionResult, error) {
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		f.calls[ActGetCardAction]++
-		f.actionInputs = append(f.actionInputs, in)
-		outs := f.outcomes[in.Kind]
-		if len(outs) == 0 {
-			return CardActionResult{Found: true, Approved: true, ResponseCode: "10000"}, nil
-		}
-		out := outs[0]
-		if len(outs) > 1 {
-			f.outcomes[in.Kind] = outs[1:]
-		}
-		return out, nil
-	}, ActGetCardAction)
-	reg(func(_ context.Context, in FindCardPaymentInput) (FindCardPaymentResult, error) {
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		n := f.calls[ActFindCardPayment]
-		f.calls[ActFindCardPayment]++
-		if len(f.found) == 0 {
-			return FindCardPaymentResult{}, nil
-		}
-		return f.found[min(n, len(f.found)-1)], nil
-	}, ActFindCardPayment)
-	reg(func(_ context.Context, in FindRehivePaymentsInput) (FindRehivePaymentsResult, error) {
-		f.hit(ActFindRehivePayments)
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		return FindRehivePaymentsResult{TxIDs: f.rehiveFound}, nil
-	}, ActFindRehivePayments)
-	reg(func(_ context.Context, in CardPaymentInput) (RefundResult, error) {
-		f.hit(ActRefundCard)
-		f.mu.Lock()
-		f.cardRefunds = append(f.cardRefunds, in)
-		f.mu.Unlock()
-		if f.refundErr != nil {
-			return RefundResult{}, f.refundErr
-		}
-		if in.Attempt > 1 {
-			return RefundResult{ID: fmt.Sprintf("rfd_%s_%d", in.PaymentID, in.Attempt)}, nil
-		}
-		return RefundResult{ID: "rfd_" + in.PaymentID}, nil
-	}, ActRefundCard)
-	reg(func(_ context.Context, in RehivePaymentInput) (RehivePaymentResult, error) {
-		f.hit(ActVerifyRehivePayment)
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		f.verified = append(f.verified, in)
-		if errs := f.verifyErrs[in.TxID]; len(errs) > 0 {
-			f.verifyErrs[in.TxID] = errs[1:]
-			return RehivePaymentResult{}, errs[0]
-		}
-		vs := f.verdicts[in.TxID]
-		if len(vs) == 0 {
-			return RehivePaymentResult{Outcome: RehiveIgnored, TxID: in.TxID}, nil
-		}
-		v := vs[0]
-		if len(vs) > 1 {
-			f.verdicts[in.TxID] = vs[1:]
-		}
-		return v, nil
-	}, ActVerifyRehivePayment)
-	reg(func(_ context.Context, in RehiveRefundInput) (RefundResult, error) {
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		n := f.calls[ActRefundRehive]
-		f.calls[ActRefundRehive]++
-		f.rehiveRefund = append(f.rehiveRefund, in)
-		if n < len(f.reversalErrs) && f.reversalErrs[n] != nil {
-			return RefundResult{}, f.reversalErrs[n]
-		}
-		return RefundResult{ID: "rev_" + in.TxID}, nil
-	}, ActRefundRehive)
-	reg(func(_ context.Context, st CheckoutState) error {
-		f.hit(ActSaveOrder)
-		f.mu.Lock()
-		f.saved = append(f.saved, st)
-		onSave := f.onSave
-		f.mu.Unlock()
-		if onSave != nil {
-			onSave(st)
-		}
-		return nil
-	}, ActSaveOrder)
+	RegisterCheckoutActivities(env, f)
 	return h
+}
+
+var _ CheckoutActivities = (*checkoutFakes)(nil)
+
+func (f *checkoutFakes) PriceCart(_ context.Context, in PriceCartInput) (PriceCartResult, error) {
+	f.hit(ActPriceCart)
+	if f.priceErr != nil {
+		return PriceCartResult{}, f.priceErr
+	}
+	var res PriceCartResult
+	for _, l := range in.Lines {
+		res.Lines = append(res.Lines, PricedLine{SKU: l.SKU, Name: "Item " + l.SKU, Quantity: l.Quantity, UnitPrice: 1250, Total: 1250 * l.Quantity})
+		res.Amount += 1250 * l.Quantity
+	}
+	return res, nil
+}
+
+func (f *checkoutFakes) ReserveStock(_ context.Context, in ReserveInput) error {
+	f.hit(ActReserveStock)
+	return f.reserveErr
+}
+
+func (f *checkoutFakes) CommitStock(_ context.Context, orderID string) error {
+	f.hit(ActCommitStock)
+	return f.commitErr
+}
+
+func (f *checkoutFakes) ReleaseStock(_ context.Context, orderID string) error {
+	f.hit(ActReleaseStock)
+	return nil
+}
+
+func (f *checkoutFakes) RestockOrder(_ context.Context, orderID string) error {
+	f.hit(ActRestockOrder)
+	return nil
+}
+
+func (f *checkoutFakes) ChargeCard(_ context.Context, in ChargeInput) (ChargeResult, error) {
+	f.hit(ActChargeCard)
+	f.mu.Lock()
+	f.charges = append(f.charges, in)
+	f.mu.Unlock()
+	return f.chargeRes, f.chargeErr
+}
+
+func (f *checkoutFakes) GetCardPayment(_ context.Context, in CardPaymentInput) (CardPaymentStatus, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := f.calls[ActGetCardPayment]
+	f.calls[ActGetCardPayment]++
+	return CardPaymentStatus{Status: f.statuses[min(n, len(f.statuses)-1)]}, nil
+}
+
+func (f *checkoutFakes) VoidCard(_ context.Context, in CardPaymentInput) (RefundResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := f.calls[ActVoidCard]
+	f.calls[ActVoidCard]++
+	f.voids = append(f.voids, in)
+	if n < len(f.voidErrs) && f.voidErrs[n] != nil {
+		return RefundResult{}, f.voidErrs[n]
+	}
+	return RefundResult{ID: fmt.Sprintf("act_void_%d", n+1)}, nil
+}
+
+func (f *checkoutFakes) GetCardAction(_ context.Context, in CardActionInput) (CardActionResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls[ActGetCardAction]++
+	f.actionInputs = append(f.actionInputs, in)
+	outs := f.outcomes[in.Kind]
+	if len(outs) == 0 {
+		return CardActionResult{Found: true, Approved: true, ResponseCode: "10000"}, nil
+	}
+	out := outs[0]
+	if len(outs) > 1 {
+		f.outcomes[in.Kind] = outs[1:]
+	}
+	return out, nil
+}
+
+func (f *checkoutFakes) FindCardPayment(_ context.Context, in FindCardPaymentInput) (FindCardPaymentResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := f.calls[ActFindCardPayment]
+	f.calls[ActFindCardPayment]++
+	if len(f.found) == 0 {
+		return FindCardPaymentResult{}, nil
+	}
+	return f.found[min(n, len(f.found)-1)], nil
+}
+
+func (f *checkoutFakes) FindRehivePayments(_ context.Context, in FindRehivePaymentsInput) (FindRehivePaymentsResult, error) {
+	f.hit(ActFindRehivePayments)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return FindRehivePaymentsResult{TxIDs: f.rehiveFound}, nil
+}
+
+func (f *checkoutFakes) RefundCard(_ context.Context, in CardPaymentInput) (RefundResult, error) {
+	f.hit(ActRefundCard)
+	f.mu.Lock()
+	f.cardRefunds = append(f.cardRefunds, in)
+	f.mu.Unlock()
+	if f.refundErr != nil {
+		return RefundResult{}, f.refundErr
+	}
+	if in.Attempt > 1 {
+		return RefundResult{ID: fmt.Sprintf("rfd_%s_%d", in.PaymentID, in.Attempt)}, nil
+	}
+	return RefundResult{ID: "rfd_" + in.PaymentID}, nil
+}
+
+func (f *checkoutFakes) VerifyRehivePayment(_ context.Context, in RehivePaymentInput) (RehivePaymentResult, error) {
+	f.hit(ActVerifyRehivePayment)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.verified = append(f.verified, in)
+	if errs := f.verifyErrs[in.TxID]; len(errs) > 0 {
+		f.verifyErrs[in.TxID] = errs[1:]
+		return RehivePaymentResult{}, errs[0]
+	}
+	vs := f.verdicts[in.TxID]
+	if len(vs) == 0 {
+		return RehivePaymentResult{Outcome: RehiveIgnored, TxID: in.TxID}, nil
+	}
+	v := vs[0]
+	if len(vs) > 1 {
+		f.verdicts[in.TxID] = vs[1:]
+	}
+	return v, nil
+}
+
+func (f *checkoutFakes) RefundRehive(_ context.Context, in RehiveRefundInput) (RefundResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := f.calls[ActRefundRehive]
+	f.calls[ActRefundRehive]++
+	f.rehiveRefund = append(f.rehiveRefund, in)
+	if n < len(f.reversalErrs) && f.reversalErrs[n] != nil {
+		return RefundResult{}, f.reversalErrs[n]
+	}
+	return RefundResult{ID: "rev_" + in.TxID}, nil
+}
+
+func (f *checkoutFakes) SaveOrder(_ context.Context, st CheckoutState) error {
+	f.hit(ActSaveOrder)
+	f.mu.Lock()
+	f.saved = append(f.saved, st)
+	onSave := f.onSave
+	f.mu.Unlock()
+	if onSave != nil {
+		onSave(st)
+	}
+	return nil
 }
 
 func cardCheckoutInput() CheckoutInput {

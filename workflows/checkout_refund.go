@@ -25,7 +25,7 @@ func (w *checkout) refundWindow(ctx workflow.Context) error {
 		return nil
 	}
 	defer func() { w.cancelHandled = true }()
-	if err := workflow.ExecuteActivity(short(ctx), ActRestockOrder, w.in.OrderID).Get(ctx, nil); err != nil {
+	if err := ckActs.RestockOrder.Run(ctx, w.in.OrderID); err != nil {
 		w.note(ctx, "restock_failed", errDetail(err))
 	}
 	return w.refund(ctx, "cancel requested after fulfilment")

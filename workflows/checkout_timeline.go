@@ -47,7 +47,7 @@ const stepTruncated = "timeline_truncated"
 // save writes the read model. It is a local activity: cheap, retried, and a
 // failure never blocks the payment flow (the next save catches up).
 func (w *checkout) save(ctx workflow.Context) {
-	if err := workflow.ExecuteLocalActivity(saveOptions(ctx), ActSaveOrder, w.state).Get(ctx, nil); err != nil {
+	if err := ckActs.SaveOrder.Run(ctx, w.state); err != nil {
 		workflow.GetLogger(ctx).Warn("read model not saved", "order_id", w.in.OrderID, "error", err)
 	}
 }

@@ -114,8 +114,7 @@ func (w *walletPayment) rehiveTimeout(ctx workflow.Context) (bool, error) {
 func (w *walletPayment) findRehivePayments(ctx workflow.Context) {
 	since := workflow.GetInfo(ctx).WorkflowStartTime.Add(-time.Minute) // clock skew
 	for attempt := 0; ; attempt++ {
-		var found FindRehivePaymentsResult
-		err := workflow.ExecuteActivity(short(ctx), ActFindRehivePayments, FindRehivePaymentsInput{OrderID: w.in.OrderID, Since: since}).Get(ctx, &found)
+		found, err := ckActs.FindRehivePayments.Run(ctx, FindRehivePaymentsInput{OrderID: w.in.OrderID, Since: since})
 		if err == nil {
 			var fresh []string
 			for _, id := range found.TxIDs {
@@ -155,11 +154,9 @@ func (w *walletPayment) verifyUntilAnswered(ctx workflow.Context, txID string) (
 }
 
 func (w *walletPayment) verifyRehive(ctx workflow.Context, txID string) (RehivePaymentResult, error) {
-	var res RehivePaymentResult
-	err := workflow.ExecuteActivity(short(ctx), ActVerifyRehivePayment, RehivePaymentInput{
+	return ckActs.VerifyRehivePayment.Run(ctx, RehivePaymentInput{
 		OrderID: w.in.OrderID, TxID: txID, Amount: w.state.Amount, Currency: w.in.Currency,
-	}).Get(ctx, &res)
-	return res, err
+	})
 }
 
 // cancelUnpaid: no wallet payment was taken, and one that still arrives is
@@ -168,10 +165,9 @@ func (w *walletPayment) cancelUnpaid(workflow.Context) (bool, error) { return fa
 
 // refundPaid reverses the transaction that paid the order.
 func (w *walletPayment) refundPaid(ctx workflow.Context, why string) error {
-	var res RefundResult
-	err := workflow.ExecuteActivity(forever(ctx), ActRefundRehive, RehiveRefundInput{
+	res, err := ckActs.RefundRehive.Run(ctx, RehiveRefundInput{
 		OrderID: w.in.OrderID, TxID: w.paid.TxID,
 		PayerAccount: w.paid.PayerAccount, PayerEmail: w.paid.PayerEmail,
-	}).Get(ctx, &res)
+	})
 	return w.refundDone(ctx, why, res, err)
 }

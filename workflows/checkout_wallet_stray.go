@@ -128,10 +128,9 @@ func (w *walletPayment) reverse(ctx workflow.Context, res RehivePaymentResult) b
 }
 
 func (w *walletPayment) reverseAttempt(ctx workflow.Context, res RehivePaymentResult, attempt int) bool {
-	var out RefundResult
-	err := workflow.ExecuteActivity(forever(ctx), ActRefundRehive, RehiveRefundInput{
+	out, err := ckActs.RefundRehive.Run(ctx, RehiveRefundInput{
 		OrderID: w.in.OrderID, TxID: res.TxID, PayerAccount: res.PayerAccount, PayerEmail: res.PayerEmail, Attempt: attempt,
-	}).Get(ctx, &out)
+	})
 	if err != nil {
 		w.note(ctx, "reversal_failed", res.TxID+": "+errDetail(err))
 		return false

@@ -60,7 +60,8 @@ func (w *deposit) run(ctx workflow.Context) {
 	// from the ledger itself.
 	var tx LedgerTxResult
 	for attempt := 0; ; attempt++ {
-		err := workflow.ExecuteActivity(forever(ctx), ActGetLedgerTx, LedgerTxRequest{LedgerTxID: w.in.LedgerTxID}).Get(ctx, &tx)
+		var err error
+		tx, err = cmActs.GetLedgerTx.Run(ctx, LedgerTxRequest{LedgerTxID: w.in.LedgerTxID})
 		if err == nil {
 			break
 		}
@@ -89,8 +90,8 @@ func (w *deposit) run(ctx workflow.Context) {
 		return
 	}
 
-	var link AccountLinkResult
-	if err := workflow.ExecuteActivity(forever(ctx), ActLookupAccountLink, AccountLinkQuery{LedgerAccount: tx.Account, Currency: tx.Currency}).Get(ctx, &link); err != nil {
+	link, err := cmActs.LookupAccountLink.Run(ctx, AccountLinkQuery{LedgerAccount: tx.Account, Currency: tx.Currency})
+	if err != nil {
 		w.setStatus(ctx, DepositFailed, "account_link_lookup_failed", errDetail(err))
 		return
 	}
@@ -129,11 +130,10 @@ func (w *deposit) credit(ctx workflow.Context) bool {
 	if confirmed(w.ledger.last) {
 		status = RehiveTxComplete
 	}
-	var res RehiveCreditResult
-	err := workflow.ExecuteActivity(forever(ctx), ActCreateRehiveCredit, RehiveCreditInput{
+	res, err := cmActs.CreateRehiveCredit.Run(ctx, RehiveCreditInput{
 		LedgerTxID: w.in.LedgerTxID, Account: w.state.Account, Amount: w.state.Amount, Currency: w.state.Currency,
 		Status: status, Reference: w.in.LedgerTxID, Metadata: map[string]string{DepositMetadataKey: w.in.LedgerTxID},
-	}).Get(ctx, &res)
+	})
 	if err != nil {
 		w.setStatus(ctx, DepositFailed, "credit_failed", errDetail(err))
 		return false
@@ -168,7 +168,7 @@ func (w *deposit) onStall(ctx workflow.Context) {
 
 // settleRehive sets the credit's final status on Rehive and ends the deposit.
 func (w *deposit) settleRehive(ctx workflow.Context, rehiveStatus, status, reason, detail string) {
-	err := workflow.ExecuteActivity(forever(ctx), ActSetRehiveTxStatus, RehiveStatusInput{TxID: w.state.RehiveTxID, Status: rehiveStatus, Note: detail}).Get(ctx, nil)
+	err := cmActs.SetRehiveTxStatus.Run(ctx, RehiveStatusInput{TxID: w.state.RehiveTxID, Status: rehiveStatus, Note: detail})
 	if err != nil {
 		w.setStatus(ctx, DepositNeedsAttention, "rehive_status_failed", fmt.Sprintf("setting %s failed: %s", rehiveStatus, errDetail(err)))
 		return
@@ -204,7 +204,7 @@ func (w *deposit) upsertSearch(ctx workflow.Context) {
 
 // save writes the read model (deposits) through a local activity.
 func (w *deposit) save(ctx workflow.Context) {
-	if err := workflow.ExecuteLocalActivity(saveOptions(ctx), ActSaveDeposit, w.state).Get(ctx, nil); err != nil {
+	if err := cmActs.SaveDeposit.Run(ctx, w.state); err != nil {
 		workflow.GetLogger(ctx).Warn("read model not saved", "ledger_tx_id", w.in.LedgerTxID, "error", err)
 	}
 }

@@ -138,8 +138,7 @@ func (w *rehiveTx) onEvent(ctx workflow.Context, ev RehiveEvent) {
 // lookup reads the transaction (and transition) from Rehive; the activity
 // stores both the transaction and its collection.
 func (w *rehiveTx) lookup(ctx workflow.Context, transitionID string) (RehiveTxInfo, error) {
-	var info RehiveTxInfo
-	err := workflow.ExecuteActivity(forever(ctx), ActLookupRehiveTx, LookupRehiveTxInput{TxID: w.in.TxID, TransitionID: transitionID}).Get(ctx, &info)
+	info, err := cmActs.LookupRehiveTx.Run(ctx, LookupRehiveTxInput{TxID: w.in.TxID, TransitionID: transitionID})
 	if err != nil {
 		return info, err
 	}
@@ -224,7 +223,7 @@ func (w *rehiveTx) upsertSearch(ctx workflow.Context) {
 
 // save writes the read model (rehive_transactions) through a local activity.
 func (w *rehiveTx) save(ctx workflow.Context) {
-	if err := workflow.ExecuteLocalActivity(saveOptions(ctx), ActSaveRehiveTx, w.state).Get(ctx, nil); err != nil {
+	if err := cmActs.SaveRehiveTx.Run(ctx, w.state); err != nil {
 		workflow.GetLogger(ctx).Warn("read model not saved", "tx_id", w.in.TxID, "error", err)
 	}
 }

@@ -7,16 +7,16 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
 )
 
-// The harness of the currency-manager workflows: a small fake of Rehive and
-// of the ledger behind activities registered by name, with a record of every
-// call, and helpers to signal, query and change the fakes at virtual times.
+// The harness of the currency-manager workflows: cmFakes implements
+// CurrencyActivities over a small fake of Rehive and of the ledger, with a
+// record of every call, and helpers to signal, query and change the fakes at
+// virtual times.
 
 const (
 	cmTxID     = "0b6f1d2e-5c1a-4e7b-9d43-0a1b2c3d4e5f"
@@ -125,148 +125,162 @@ func newCMHarness(t *testing.T) *cmHarness {
 		accountLinks: map[string]AccountLinkResult{},
 	}
 	h := &cmHarness{t: t, env: env, f: f}
-	reg := func(fn any, name string) {
-		env.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
-	}
+	RegisterCurrencyActivities(env, f)
+	return h
+}
 
-	reg(func(_ context.Context, in LookupRehiveTxInput) (RehiveTxInfo, error) {
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		f.hit(ActLookupRehiveTx)
-		info := f.tx
-		info.LedgerTxID = f.ledgerLinks[in.TxID]
-		if in.TransitionID != "" {
-			tr, ok := f.transitions[in.TransitionID]
-			if !ok {
-				return RehiveTxInfo{}, cmNonRetryable("no such transition", ErrTypeNotFound)
-			}
-			c := *tr
-			info.Transition = &c
+var _ CurrencyActivities = (*cmFakes)(nil)
+
+func (f *cmFakes) LookupRehiveTx(_ context.Context, in LookupRehiveTxInput) (RehiveTxInfo, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.hit(ActLookupRehiveTx)
+	info := f.tx
+	info.LedgerTxID = f.ledgerLinks[in.TxID]
+	if in.TransitionID != "" {
+		tr, ok := f.transitions[in.TransitionID]
+		if !ok {
+			return RehiveTxInfo{}, cmNonRetryable("no such transition", ErrTypeNotFound)
 		}
-		return info, nil
-	}, ActLookupRehiveTx)
-	verdict := func(name string, approve bool) func(context.Context, TransitionInput) (TransitionResult, error) {
-		return func(_ context.Context, in TransitionInput) (TransitionResult, error) {
-			f.mu.Lock()
-			defer f.mu.Unlock()
-			f.hit(name)
-			tr := f.transitions[in.TransitionID]
-			if approve {
-				f.approvals = append(f.approvals, in)
-			} else {
-				f.declines = append(f.declines, in)
-			}
-			if tr.open() {
-				if approve && f.queued {
-					tr.Status = TransitionQueued
-					return TransitionResult{Status: tr.Status}, nil
-				}
-				if approve {
-					tr.Status, f.tx.Status = TransitionApproved, tr.ToStatus
-				} else {
-					tr.Status, f.tx.Status = TransitionDeclined, RehiveTxFailed
-				}
-			}
+		c := *tr
+		info.Transition = &c
+	}
+	return info, nil
+}
+
+func (f *cmFakes) SetRehiveTxStatus(_ context.Context, in RehiveStatusInput) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.hit(ActSetRehiveTxStatus)
+	f.statusSets = append(f.statusSets, in)
+	if in.TxID == f.tx.TxID {
+		if isRehiveFinal(f.tx.Status) {
+			return cmNonRetryable("A "+f.tx.Status+" transaction cannot change status.", ErrTypeRehiveRejected)
+		}
+		f.tx.Status = in.Status
+	}
+	return nil
+}
+
+func (f *cmFakes) AddRehiveMessage(_ context.Context, in RehiveMessageInput) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.hit(ActAddRehiveMessage)
+	f.messages = append(f.messages, in)
+	return nil
+}
+
+func (f *cmFakes) CreateRehiveCredit(_ context.Context, in RehiveCreditInput) (RehiveCreditResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.hit(ActCreateRehiveCredit)
+	f.credits = append(f.credits, in)
+	if f.creditErr != nil {
+		return RehiveCreditResult{}, f.creditErr
+	}
+	return RehiveCreditResult{TxID: cmDepositTxID, CollectionID: cmDepositColID, Status: in.Status}, nil
+}
+
+func (f *cmFakes) CreateLedgerTx(_ context.Context, in CreateLedgerTxInput) (LedgerTxResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.hit(ActCreateLedgerTx)
+	f.creates = append(f.creates, in)
+	if f.createErr != nil {
+		return LedgerTxResult{}, f.createErr
+	}
+	if tx, ok := f.ledger[in.LedgerTxID]; ok {
+		return *tx, nil
+	}
+	tx := &LedgerTxResult{ID: in.LedgerTxID, Type: "withdrawal", Amount: in.Amount, Currency: in.Currency, Status: LedgerPending}
+	f.ledger[in.LedgerTxID] = tx
+	f.ledgerLinks[in.RehiveTxID] = in.LedgerTxID
+	return *tx, nil
+}
+
+func (f *cmFakes) GetLedgerTx(_ context.Context, in LedgerTxRequest) (LedgerTxResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.hit(ActGetLedgerTx)
+	tx, ok := f.ledger[in.LedgerTxID]
+	if !ok {
+		return LedgerTxResult{}, cmNonRetryable("no such ledger transaction", ErrTypeNotFound)
+	}
+	return *tx, nil
+}
+
+func (f *cmFakes) CompleteLedgerTx(_ context.Context, in LedgerTxRequest) (LedgerTxResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.hit(ActCompleteLedgerTx)
+	return *f.ledger[in.LedgerTxID], nil // processing: the ledger confirms later
+}
+
+func (f *cmFakes) CancelLedgerTx(_ context.Context, in LedgerTxRequest) (LedgerTxResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.hit(ActCancelLedgerTx)
+	tx := f.ledger[in.LedgerTxID]
+	if !ledgerFinal(tx.Status) {
+		tx.Status = f.cancelTo
+	}
+	return *tx, nil
+}
+
+func (f *cmFakes) LookupAccountLink(_ context.Context, in AccountLinkQuery) (AccountLinkResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.hit(ActLookupAccountLink)
+	return f.accountLinks[in.LedgerAccount+"/"+in.Currency], nil
+}
+
+func (f *cmFakes) SaveRehiveTx(_ context.Context, st RehiveTxState) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.hit(ActSaveRehiveTx)
+	f.savedTxs = append(f.savedTxs, st)
+	return nil
+}
+
+func (f *cmFakes) SaveDeposit(_ context.Context, st DepositState) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.hit(ActSaveDeposit)
+	f.savedDeposits = append(f.savedDeposits, st)
+	return nil
+}
+
+func (f *cmFakes) ApproveTransition(_ context.Context, in TransitionInput) (TransitionResult, error) {
+	return f.verdict(ActApproveTransition, true, in)
+}
+
+func (f *cmFakes) DeclineTransition(_ context.Context, in TransitionInput) (TransitionResult, error) {
+	return f.verdict(ActDeclineTransition, false, in)
+}
+
+// verdict resolves an open transition as Rehive does.
+func (f *cmFakes) verdict(name string, approve bool, in TransitionInput) (TransitionResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.hit(name)
+	tr := f.transitions[in.TransitionID]
+	if approve {
+		f.approvals = append(f.approvals, in)
+	} else {
+		f.declines = append(f.declines, in)
+	}
+	if tr.open() {
+		if approve && f.queued {
+			tr.Status = TransitionQueued
 			return TransitionResult{Status: tr.Status}, nil
 		}
+		if approve {
+			tr.Status, f.tx.Status = TransitionApproved, tr.ToStatus
+		} else {
+			tr.Status, f.tx.Status = TransitionDeclined, RehiveTxFailed
+		}
 	}
-	reg(verdict(ActApproveTransition, true), ActApproveTransition)
-	reg(verdict(ActDeclineTransition, false), ActDeclineTransition)
-	reg(func(_ context.Context, in RehiveStatusInput) error {
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		f.hit(ActSetRehiveTxStatus)
-		f.statusSets = append(f.statusSets, in)
-		if in.TxID == f.tx.TxID {
-			if isRehiveFinal(f.tx.Status) {
-				return cmNonRetryable("A "+f.tx.Status+" transaction cannot change status.", ErrTypeRehiveRejected)
-			}
-			f.tx.Status = in.Status
-		}
-		return nil
-	}, ActSetRehiveTxStatus)
-	reg(func(_ context.Context, in RehiveMessageInput) error {
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		f.hit(ActAddRehiveMessage)
-		f.messages = append(f.messages, in)
-		return nil
-	}, ActAddRehiveMessage)
-	reg(func(_ context.Context, in RehiveCreditInput) (RehiveCreditResult, error) {
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		f.hit(ActCreateRehiveCredit)
-		f.credits = append(f.credits, in)
-		if f.creditErr != nil {
-			return RehiveCreditResult{}, f.creditErr
-		}
-		return RehiveCreditResult{TxID: cmDepositTxID, CollectionID: cmDepositColID, Status: in.Status}, nil
-	}, ActCreateRehiveCredit)
-
-	reg(func(_ context.Context, in CreateLedgerTxInput) (LedgerTxResult, error) {
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		f.hit(ActCreateLedgerTx)
-		f.creates = append(f.creates, in)
-		if f.createErr != nil {
-			return LedgerTxResult{}, f.createErr
-		}
-		if tx, ok := f.ledger[in.LedgerTxID]; ok {
-			return *tx, nil
-		}
-		tx := &LedgerTxResult{ID: in.LedgerTxID, Type: "withdrawal", Amount: in.Amount, Currency: in.Currency, Status: LedgerPending}
-		f.ledger[in.LedgerTxID] = tx
-		f.ledgerLinks[in.RehiveTxID] = in.LedgerTxID
-		return *tx, nil
-	}, ActCreateLedgerTx)
-	reg(func(_ context.Context, in LedgerTxRequest) (LedgerTxResult, error) {
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		f.hit(ActGetLedgerTx)
-		tx, ok := f.ledger[in.LedgerTxID]
-		if !ok {
-			return LedgerTxResult{}, cmNonRetryable("no such ledger transaction", ErrTypeNotFound)
-		}
-		return *tx, nil
-	}, ActGetLedgerTx)
-	reg(func(_ context.Context, in LedgerTxRequest) (LedgerTxResult, error) {
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		f.hit(ActCompleteLedgerTx)
-		return *f.ledger[in.LedgerTxID], nil // processing: the ledger confirms later
-	}, ActCompleteLedgerTx)
-	reg(func(_ context.Context, in LedgerTxRequest) (LedgerTxResult, error) {
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		f.hit(ActCancelLedgerTx)
-		tx := f.ledger[in.LedgerTxID]
-		if !ledgerFinal(tx.Status) {
-			tx.Status = f.cancelTo
-		}
-		return *tx, nil
-	}, ActCancelLedgerTx)
-	reg(func(_ context.Context, in AccountLinkQuery) (AccountLinkResult, error) {
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		f.hit(ActLookupAccountLink)
-		return f.accountLinks[in.LedgerAccount+"/"+in.Currency], nil
-	}, ActLookupAccountLink)
-
-	reg(func(_ context.Context, st RehiveTxState) error {
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		f.hit(ActSaveRehiveTx)
-		f.savedTxs = append(f.savedTxs, st)
-		return nil
-	}, ActSaveRehiveTx)
-	reg(func(_ context.Context, st DepositState) error {
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		f.hit(ActSaveDeposit)
-		f.savedDeposits = append(f.savedDeposits, st)
-		return nil
-	}, ActSaveDeposit)
-	return h
+	return TransitionResult{Status: tr.Status}, nil
 }
 
 // transition adds an open transition of the transaction under test.

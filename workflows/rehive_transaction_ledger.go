@@ -101,8 +101,8 @@ func (lw *ledgerWatch) take(ctx workflow.Context, ev LedgerEvent) bool {
 // poll asks the ledger directly; a failed poll is noted and retried on the
 // next tick.
 func (lw *ledgerWatch) poll(ctx workflow.Context) {
-	var res LedgerTxResult
-	if err := workflow.ExecuteActivity(pollOptions(ctx), ActGetLedgerTx, LedgerTxRequest{LedgerTxID: lw.id}).Get(ctx, &res); err != nil {
+	res, err := cmActs.GetLedgerTx.With(pollOptions).Run(ctx, LedgerTxRequest{LedgerTxID: lw.id})
+	if err != nil {
 		lw.note(ctx, "ledger_poll_failed", errDetail(err))
 		return
 	}
@@ -144,11 +144,10 @@ func (lw *ledgerWatch) wait(ctx workflow.Context, stall workflow.Future, done fu
 func (w *rehiveTx) createLedger(ctx workflow.Context, info RehiveTxInfo, dest, status, kind string) bool {
 	id := LedgerTxIDFor(w.in.TxID)
 	w.state.Destination = dest
-	var res LedgerTxResult
-	err := workflow.ExecuteActivity(forever(ctx), ActCreateLedgerTx, CreateLedgerTxInput{
+	res, err := cmActs.CreateLedgerTx.Run(ctx, CreateLedgerTxInput{
 		LedgerTxID: id, RehiveTxID: w.in.TxID, Kind: kind, RehiveAccount: info.Account,
 		Amount: info.Amount, Currency: info.Currency, Destination: dest, Status: status,
-	}).Get(ctx, &res)
+	})
 	switch {
 	case isType(err, ErrTypeLedgerRejected):
 		w.failRehive(ctx, "ledger_rejected", errDetail(err), "Withdrawal failed: the ledger refused it: "+errDetail(err))
@@ -197,8 +196,8 @@ func (w *rehiveTx) cancelLedger(ctx workflow.Context, why string) bool {
 	if w.state.LedgerTxID == "" || ledgerFinal(w.ledger.last.Status) {
 		return true
 	}
-	var res LedgerTxResult
-	if err := workflow.ExecuteActivity(forever(ctx), ActCancelLedgerTx, LedgerTxRequest{LedgerTxID: w.state.LedgerTxID}).Get(ctx, &res); err != nil {
+	res, err := cmActs.CancelLedgerTx.Run(ctx, LedgerTxRequest{LedgerTxID: w.state.LedgerTxID})
+	if err != nil {
 		w.attention(ctx, "ledger_cancel_failed", why+", and the ledger transaction could not be cancelled: "+errDetail(err))
 		return false
 	}

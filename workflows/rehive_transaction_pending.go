@@ -33,8 +33,7 @@ func (w *rehiveTx) pendingToComplete(ctx workflow.Context) {
 		w.approveThenRelease(ctx)
 		return
 	}
-	var res LedgerTxResult
-	err := workflow.ExecuteActivity(forever(ctx), ActCompleteLedgerTx, LedgerTxRequest{LedgerTxID: w.state.LedgerTxID}).Get(ctx, &res)
+	res, err := cmActs.CompleteLedgerTx.Run(ctx, LedgerTxRequest{LedgerTxID: w.state.LedgerTxID})
 	switch {
 	case isType(err, ErrTypeLedgerRejected):
 		w.failRehive(ctx, "ledger_rejected", errDetail(err), "Withdrawal failed: the ledger refused it: "+errDetail(err))
@@ -76,8 +75,8 @@ func (w *rehiveTx) approveThenRelease(ctx workflow.Context) {
 // operator.
 func (w *rehiveTx) releaseAndFollow(ctx workflow.Context, why string) {
 	if !ledgerFinal(w.ledger.last.Status) {
-		var res LedgerTxResult
-		if err := workflow.ExecuteActivity(forever(ctx), ActCompleteLedgerTx, LedgerTxRequest{LedgerTxID: w.state.LedgerTxID}).Get(ctx, &res); err != nil {
+		res, err := cmActs.CompleteLedgerTx.Run(ctx, LedgerTxRequest{LedgerTxID: w.state.LedgerTxID})
+		if err != nil {
 			w.attention(ctx, "ledger_complete_failed", "Complete on Rehive, but the ledger payout was not released: "+errDetail(err))
 			return
 		}

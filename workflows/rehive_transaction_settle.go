@@ -76,8 +76,8 @@ func (w *rehiveTx) settled(ctx workflow.Context, rehiveStatus string) {
 		// transaction of Initiating->Pending: complete it there too, or the
 		// debit would never leave the ledger.
 		if w.state.Flow == FlowInitiatingToPending && w.state.LedgerTxID != "" && !ledgerFinal(w.ledger.last.Status) {
-			var res LedgerTxResult
-			if err := workflow.ExecuteActivity(forever(ctx), ActCompleteLedgerTx, LedgerTxRequest{LedgerTxID: w.state.LedgerTxID}).Get(ctx, &res); err != nil {
+			res, err := cmActs.CompleteLedgerTx.Run(ctx, LedgerTxRequest{LedgerTxID: w.state.LedgerTxID})
+			if err != nil {
 				w.attention(ctx, "ledger_complete_failed", errDetail(err))
 				return
 			}
@@ -122,8 +122,8 @@ func (w *rehiveTx) completeMirrored(ctx workflow.Context) {
 	}
 	dest, account, problem := parseWithdrawalMetadata(w.info.Metadata)
 	if problem == "" && account != "" {
-		var link AccountLinkResult
-		if err := workflow.ExecuteActivity(forever(ctx), ActLookupAccountLink, AccountLinkQuery{LedgerAccount: account, Currency: w.info.Currency}).Get(ctx, &link); err != nil {
+		link, err := cmActs.LookupAccountLink.Run(ctx, AccountLinkQuery{LedgerAccount: account, Currency: w.info.Currency})
+		if err != nil {
 			w.attention(ctx, "account_link_lookup_failed", errDetail(err))
 			return
 		}
@@ -137,11 +137,10 @@ func (w *rehiveTx) completeMirrored(ctx workflow.Context) {
 		return
 	}
 	id := LedgerTxIDFor(w.in.TxID)
-	var res LedgerTxResult
-	err := workflow.ExecuteActivity(forever(ctx), ActCreateLedgerTx, CreateLedgerTxInput{
+	res, err := cmActs.CreateLedgerTx.Run(ctx, CreateLedgerTxInput{
 		LedgerTxID: id, RehiveTxID: w.in.TxID, Kind: LedgerKindWithdrawal, RehiveAccount: w.info.Account,
 		Amount: w.info.Amount, Currency: w.info.Currency, Destination: dest, Status: LedgerComplete,
-	}).Get(ctx, &res)
+	})
 	if err != nil {
 		w.attention(ctx, "ledger_create_failed", "Complete on Rehive but the ledger payout was not created: "+errDetail(err))
 		return

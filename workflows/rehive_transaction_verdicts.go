@@ -71,7 +71,7 @@ func (w *rehiveTx) approveFailure(ctx workflow.Context, info RehiveTxInfo) {
 func (w *rehiveTx) failRehive(ctx workflow.Context, reason, detail, userMessage string) {
 	if w.open != nil {
 		tr := *w.open
-		res, err := w.verdict(ctx, ActDeclineTransition)
+		res, err := w.verdict(ctx, cmActs.DeclineTransition)
 		if err != nil {
 			w.attention(ctx, "decline_failed", errDetail(err))
 			return
@@ -106,7 +106,7 @@ func (w *rehiveTx) failed(ctx workflow.Context, reason, detail string) {
 // first.
 func (w *rehiveTx) approve(ctx workflow.Context) (ok bool, err error) {
 	tr := *w.open
-	res, err := w.verdict(ctx, ActApproveTransition)
+	res, err := w.verdict(ctx, cmActs.ApproveTransition)
 	if err != nil {
 		return false, err
 	}
@@ -179,10 +179,9 @@ func (w *rehiveTx) awaitApplied(ctx workflow.Context, to string) (string, error)
 }
 
 // verdict approves or declines the open transition, once.
-func (w *rehiveTx) verdict(ctx workflow.Context, activity string) (TransitionResult, error) {
+func (w *rehiveTx) verdict(ctx workflow.Context, act cmCall[TransitionInput, TransitionResult]) (TransitionResult, error) {
 	tr := w.open
-	var res TransitionResult
-	err := workflow.ExecuteActivity(forever(ctx), activity, TransitionInput{TxID: w.in.TxID, TransitionID: tr.ID}).Get(ctx, &res)
+	res, err := act.Run(ctx, TransitionInput{TxID: w.in.TxID, TransitionID: tr.ID})
 	if err != nil {
 		return res, err
 	}
@@ -192,7 +191,7 @@ func (w *rehiveTx) verdict(ctx workflow.Context, activity string) (TransitionRes
 }
 
 func (w *rehiveTx) setRehiveStatus(ctx workflow.Context, status, note string) error {
-	err := workflow.ExecuteActivity(forever(ctx), ActSetRehiveTxStatus, RehiveStatusInput{TxID: w.in.TxID, Status: status, Note: note}).Get(ctx, nil)
+	err := cmActs.SetRehiveTxStatus.Run(ctx, RehiveStatusInput{TxID: w.in.TxID, Status: status, Note: note})
 	if err == nil {
 		w.state.RehiveStatus = status
 		w.note(ctx, "rehive_status_set", status)
@@ -203,9 +202,9 @@ func (w *rehiveTx) setRehiveStatus(ctx workflow.Context, status, note string) er
 // message shows the user why; a message that cannot be posted is noted and
 // does not hold up the transaction.
 func (w *rehiveTx) message(ctx workflow.Context, key, text string) {
-	err := workflow.ExecuteActivity(short(ctx), ActAddRehiveMessage, RehiveMessageInput{
+	err := cmActs.AddRehiveMessage.Run(ctx, RehiveMessageInput{
 		TxID: w.in.TxID, Key: w.in.TxID + "/" + key, Message: text, Level: "error", Section: "user",
-	}).Get(ctx, nil)
+	})
 	if err != nil {
 		w.note(ctx, "message_failed", errDetail(err))
 		return

@@ -64,8 +64,8 @@ func (w *rehiveTx) approveAfterLedger(ctx workflow.Context) {
 func (w *rehiveTx) destination(ctx workflow.Context, info RehiveTxInfo) (string, bool) {
 	dest, account, problem := parseWithdrawalMetadata(info.Metadata)
 	if problem == "" && account != "" {
-		var link AccountLinkResult
-		if err := workflow.ExecuteActivity(forever(ctx), ActLookupAccountLink, AccountLinkQuery{LedgerAccount: account, Currency: info.Currency}).Get(ctx, &link); err != nil {
+		link, err := cmActs.LookupAccountLink.Run(ctx, AccountLinkQuery{LedgerAccount: account, Currency: info.Currency})
+		if err != nil {
 			w.attention(ctx, "account_link_lookup_failed", errDetail(err))
 			return "", false
 		}
