@@ -44,7 +44,9 @@ func NewMetrics(reg prometheus.Registerer, onError func(error)) (*Metrics, error
 		sdkmetric.Instrument{Kind: sdkmetric.InstrumentKindHistogram, Unit: "s"},
 		sdkmetric.Stream{Aggregation: sdkmetric.AggregationExplicitBucketHistogram{Boundaries: latencyBuckets}},
 	)))
-	h := temporalotel.NewMetricsHandler(temporalotel.MetricsHandlerOptions{Meter: mp.Meter("temporal-sdk-go"), OnError: onError})
+	// Monotonic counters: Prometheus counters (temporal_request_total…), so
+	// rate() works on them.
+	h := temporalotel.NewMetricsHandler(temporalotel.MetricsHandlerOptions{Meter: mp.Meter("temporal-sdk-go"), OnError: onError, UseMonotonicCounters: true})
 	return &Metrics{Handler: h, provider: mp}, nil
 }
 
