@@ -81,7 +81,7 @@ func TestSDKMetricsLandInTheRegistry(t *testing.T) {
 	for _, f := range families {
 		types[f.GetName()] = f.GetType().String()
 	}
-	if types["temporal_request"] != "COUNTER" || types["temporal_request_latency_seconds"] != "HISTOGRAM" {
+	if types["temporal_request_total"] != "COUNTER" || types["temporal_request_latency_seconds"] != "HISTOGRAM" {
 		t.Fatalf("gathered %v", types)
 	}
 }
