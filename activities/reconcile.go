@@ -165,7 +165,7 @@ func (a *Reconciler) ReconcileUnstarted(ctx context.Context) (workflows.Reconcil
 }
 
 // terminalStatuses are the checkout statuses an order ends in.
-var terminalStatuses = []string{workflows.StatusFulfilled, workflows.StatusFailed, workflows.StatusExpired, workflows.StatusCancelled, workflows.StatusRefunded}
+var terminalStatuses = []string{workflows.StatusFulfilled, workflows.StatusPartiallyRefunded, workflows.StatusFailed, workflows.StatusExpired, workflows.StatusCancelled, workflows.StatusRefunded}
 
 // ReconcileOrphaned settles orders whose workflow closed (terminated,
 // failed, timed out) before the order reached a terminal status: every

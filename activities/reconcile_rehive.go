@@ -194,7 +194,7 @@ func (a *Reconciler) inboxEvent(ctx context.Context, ev store.InboxEvent, p *wor
 	}
 	st := o.CheckoutState()
 	keep := ""
-	if o.Status == workflows.StatusFulfilled {
+	if workflows.RefundableStatus(o.Status) { // fulfilled, perhaps partially refunded
 		keep = st.Payment.ProviderPaymentID
 	}
 	switch ev.Provider {

@@ -50,6 +50,9 @@ func New(d Deps) *fiber.App {
 		d.Registry = prometheus.NewRegistry()
 	}
 	s := &server{Deps: d, log: d.Logger, metrics: newMetrics(d.Registry)}
+	if d.Store != nil {
+		d.Registry.MustRegister(newInboxCollector(d.Store))
+	}
 	app := fiber.New(fiber.Config{
 		AppName: "payflow",
 		// Strings from the request (method, params, query, headers) are copies:
@@ -81,6 +84,8 @@ func New(d Deps) *fiber.App {
 		app.Get("/metrics", s.metrics.handler(d.Registry))
 	}
 	app.Get("/openapi.json", serveOpenAPI)
+	app.Get("/docs", serveDocs)
+	app.Get("/docs/assets/:name", serveDocsAsset)
 
 	v1 := app.Group("/v1", s.auth)
 	s.routes(v1)

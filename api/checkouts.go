@@ -255,7 +255,7 @@ func (s *server) getCheckout(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if !workflows.IsTerminal(order.Status) || order.Status == workflows.StatusFulfilled {
+	if !workflows.IsTerminal(order.Status) || workflows.RefundableStatus(order.Status) {
 		var st workflows.CheckoutState
 		if err := s.queryState(ctx, order.WorkflowID, &st); err == nil {
 			return c.JSON(st)
@@ -336,7 +336,7 @@ func (s *server) cancelCheckout(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if workflows.IsTerminal(order.Status) && order.Status != workflows.StatusFulfilled {
+	if workflows.IsTerminal(order.Status) && !workflows.RefundableStatus(order.Status) {
 		return errorf(http.StatusConflict, "checkout_final", "the checkout is already "+order.Status)
 	}
 	uctx, cancel := context.WithTimeout(ctx, cancelWait)

@@ -13,6 +13,9 @@ func (s *server) routes(v1 fiber.Router) {
 	v1.Post("/checkouts/:order_id/rehive/accounts", s.rehiveAccounts)
 	v1.Post("/checkouts/:order_id/rehive/pay", s.idempotent, s.rehivePay)
 	v1.Get("/webhooks/inbox", s.listInbox)
+	v1.Get("/webhooks/inbox/:id", s.getInboxEvent)
+	v1.Post("/webhooks/inbox/:id/replay", s.replayInboxEvent)
+	v1.Post("/checkouts/:order_id/refunds", s.idempotent, s.createRefund)
 	// Currency manager (api/currency_manager.go).
 	v1.Get("/rehive/managed-currencies", s.listManagedCurrencies)
 	v1.Get("/rehive/transactions/:tx_id", s.getRehiveTransaction)

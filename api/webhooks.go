@@ -6,7 +6,6 @@ import (
 	"errors"
 	"net/http"
 	"regexp"
-	"strconv"
 	"time"
 	"unicode/utf8"
 
@@ -148,64 +147,3 @@ func checkRoute(r inbox.Route) error {
 	}
 	return nil
 }
-
-// listInbox shows recorded webhooks to operators, e.g. ?status=unroutable,
-// newest first a page at a time (next_cursor), payloads only with
-// include_payload=true.
-func (s *server) listInbox(c *fiber.Ctx) error {
-	limit, err := strconv.Atoi(c.Query("limit", "50"))
-	if err != nil || limit < 1 || limit > 500 {
-		return invalidFields(map[string]string{"limit": "between 1 and 500"})
-	}
-	f := store.InboxFilter{Provider: c.Query("provider"), Status: c.Query("status"), Limit: limit}
-	fields := map[string]string{}
-	switch f.Provider {
-	case "", inbox.CheckoutCom, inbox.Rehive, inbox.Ledger:
-	default:
-		fields["provider"] = "checkoutcom, rehive or ledger"
-	}
-	if f.Status != "" && !statusPattern.MatchString(f.Status) {
-		fields["status"] = "an inbox status such as pending or unroutable"
-	}
-	if v := c.Query("cursor"); v != "" {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n < 1 || len(v) > 19 {
-			fields["cursor"] = "not a cursor this endpoint returned"
-		}
-		f.Before = n
-	}
-	switch c.Query("include_payload") {
-	case "", "false":
-	case "true":
-		f.Payloads = true
-	default:
-		fields["include_payload"] = "true or false"
-	}
-	if len(fields) > 0 {
-		return invalidFields(fields)
-	}
-	events, err := s.Store.ListInbox(c.UserContext(), f)
-	if err != nil {
-		return s.storeError(err)
-	}
-	items := make([]fiber.Map, len(events))
-	for i, e := range events {
-		items[i] = fiber.Map{
-			"id": e.ID, "provider": e.Provider, "event_id": e.EventID, "event_type": e.EventType,
-			"workflow_id": e.WorkflowID.String, "status": e.Status, "note": e.Note, "attempts": e.Attempts,
-			"received_at": e.ReceivedAt,
-		}
-		if f.Payloads {
-			items[i]["payload"] = e.Payload
-		}
-	}
-	var next *string
-	if len(events) == limit {
-		v := strconv.FormatInt(events[len(events)-1].ID, 10)
-		next = &v
-	}
-	return c.JSON(fiber.Map{"items": items, "next_cursor": next})
-}
-
-// statusPattern is the shape of an inbox status.
-var statusPattern = regexp.MustCompile(`^[a-z_]{1,32}$`)

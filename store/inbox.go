@@ -90,9 +90,15 @@ func (s *Store) ClaimPendingWebhooks(ctx context.Context, minAge, lease time.Dur
 	return out, err
 }
 
-// InboxFilter selects a page of the inbox listing.
+// InboxFilter selects a page of the inbox listing. Empty fields match
+// everything.
 type InboxFilter struct {
-	Provider, Status string
+	Provider, Status, EventType string
+	// WorkflowID matches the workflow an event was routed to
+	// (checkout/<order>, rehive-tx/<id>, ledger-deposit/<id>).
+	WorkflowID string
+	// Since and Until bound received_at: Since <= received_at < Until.
+	Since, Until time.Time
 	// Before is the cursor: only events with a smaller id (0: from the newest).
 	Before int64
 	Limit  int
@@ -106,12 +112,46 @@ func (s *Store) ListInbox(ctx context.Context, f InboxFilter) ([]InboxEvent, err
 	if f.Payloads {
 		payload = `payload`
 	}
+	var since, until any
+	if !f.Since.IsZero() {
+		since = f.Since
+	}
+	if !f.Until.IsZero() {
+		until = f.Until
+	}
 	var out []InboxEvent
 	err := s.db.SelectContext(ctx, &out, `
 		SELECT id, provider, event_id, event_type, workflow_id, `+payload+`, status, note, attempts, received_at FROM webhook_inbox
 		WHERE ($1 = '' OR provider = $1) AND ($2 = '' OR status = $2) AND ($3 = 0 OR id < $3)
-		ORDER BY id DESC LIMIT $4`, f.Provider, f.Status, f.Before, f.Limit)
+		  AND ($5 = '' OR event_type = $5) AND ($6 = '' OR workflow_id = $6)
+		  AND ($7::timestamptz IS NULL OR received_at >= $7) AND ($8::timestamptz IS NULL OR received_at < $8)
+		ORDER BY id DESC LIMIT $4`, f.Provider, f.Status, f.Before, f.Limit, f.EventType, f.WorkflowID, since, until)
 	return out, err
+}
+
+// GetInboxEvent reads one recorded event with its (redacted) payload.
+func (s *Store) GetInboxEvent(ctx context.Context, id int64) (InboxEvent, error) {
+	var out InboxEvent
+	err := s.db.GetContext(ctx, &out, `SELECT `+inboxColumns+` FROM webhook_inbox WHERE id = $1`, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return out, ErrNotFound
+	}
+	return out, err
+}
+
+// InboxBacklog is what the inbox still has to deliver.
+type InboxBacklog struct {
+	Pending int64 `db:"pending"`
+	// Oldest is when the oldest pending event was received (zero: none).
+	Oldest sql.NullTime `db:"oldest"`
+}
+
+// PendingBacklog counts the pending events and finds the oldest one's age,
+// from the partial index on pending rows.
+func (s *Store) PendingBacklog(ctx context.Context) (InboxBacklog, error) {
+	var b InboxBacklog
+	err := s.db.GetContext(ctx, &b, `SELECT count(*) AS pending, min(received_at) AS oldest FROM webhook_inbox WHERE status = 'pending'`)
+	return b, err
 }
 
 // PruneInbox deletes, up to batch rows a call, events received more than

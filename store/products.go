@@ -109,14 +109,15 @@ func (s *Store) Release(ctx context.Context, orderID string) error {
 }
 
 // settle moves an order's reservations from one status to another once, and
-// applies update (sku, quantity) to the stock of each line it moved.
+// applies update (sku, quantity) to the stock of each line it moved; the
+// quantity leaves out units refunds restocked already (RestockLines).
 func (s *Store) settle(ctx context.Context, orderID, from, to, update string) error {
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
 		var moved []Line
 		if err := tx.SelectContext(ctx, &moved, `
 			UPDATE reservations SET status = $3, updated_at = now()
 			WHERE order_id = $1 AND status = $2
-			RETURNING sku, quantity`, orderID, from, to); err != nil {
+			RETURNING sku, quantity - restocked AS quantity`, orderID, from, to); err != nil {
 			return err
 		}
 		sort.Slice(moved, func(i, j int) bool { return moved[i].SKU < moved[j].SKU })

@@ -63,6 +63,8 @@ type checkout struct {
 	// method is the part of the story that depends on how the order is
 	// paid: checkout_card.go or checkout_wallet.go.
 	method paymentMethod
+	// refunds takes the API's refunds (checkout_refund_update.go).
+	refunds *apiRefunds
 }
 
 // paymentMethod is what a checkout does differently for a card payment
@@ -87,6 +89,9 @@ type paymentMethod interface {
 	// latePayment handles a payment event for an order that closed unpaid
 	// and reports whether the order has nothing more to wait for.
 	latePayment(ctx workflow.Context, ev PaymentEvent) bool
+	// refundPart sends part (or the rest) of the payment back for an API
+	// refund and says how it ended; the order's status is the caller's.
+	refundPart(ctx workflow.Context, r Refund) partOutcome
 }
 
 // Defaults for inputs that leave the timeouts unset: a zero timer would fire
@@ -121,6 +126,7 @@ func (w *checkout) setup(ctx workflow.Context) error {
 		RunID:         info.WorkflowExecution.RunID,
 		Lines:         []PricedLine{},
 		Timeline:      []TimelineEntry{},
+		Refunds:       []Refund{},
 	}
 	for _, l := range w.in.Lines {
 		w.state.Lines = append(w.state.Lines, PricedLine{SKU: l.SKU, Quantity: l.Quantity})
@@ -138,6 +144,9 @@ func (w *checkout) setup(ctx workflow.Context) error {
 	if err := workflow.SetQueryHandler(ctx, QueryState, func() (CheckoutState, error) { return w.state, nil }); err != nil {
 		return err
 	}
+	if err := w.setupRefunds(ctx); err != nil {
+		return err
+	}
 	return workflow.SetUpdateHandlerWithOptions(ctx, UpdateCancel,
 		func(ctx workflow.Context) (string, error) {
 			w.updateCancels.SendAsync(true)
@@ -150,7 +159,7 @@ func (w *checkout) setup(ctx workflow.Context) error {
 			if w.cancelRequested {
 				return nil
 			}
-			if IsTerminal(w.state.Status) && w.state.Status != StatusFulfilled {
+			if IsTerminal(w.state.Status) && !RefundableStatus(w.state.Status) {
 				return fmt.Errorf("checkout is already %s", w.state.Status)
 			}
 			return nil

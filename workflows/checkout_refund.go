@@ -2,16 +2,19 @@ package workflows
 
 import "go.temporal.io/sdk/workflow"
 
-// refundWindow keeps a fulfilled order open for a cancel that refunds it.
+// refundWindow keeps a fulfilled order open for the API's refunds and for
+// a cancel that refunds it.
 func (w *checkout) refundWindow(ctx workflow.Context) error {
 	w.method.settleLeftovers(ctx)
 	w.pollCancel()
 	closed := false
 	if !w.cancelRequested {
+		w.openRefunds(ctx)
 		timer := workflow.NewTimer(ctx, w.in.RefundWindow)
 		for over := false; !over && !closed && !w.cancelRequested; {
 			sel := workflow.NewSelector(ctx)
 			w.onCancel(ctx, sel)
+			w.onRefund(ctx, sel, &closed)
 			sel.AddReceive(w.payments, func(c workflow.ReceiveChannel, _ bool) {
 				var ev PaymentEvent
 				c.Receive(ctx, &ev)
@@ -21,6 +24,9 @@ func (w *checkout) refundWindow(ctx workflow.Context) error {
 			sel.Select(ctx)
 		}
 	}
+	if w.drainRefunds(ctx) {
+		closed = true
+	}
 	if closed || !w.cancelRequested {
 		return nil
 	}
@@ -28,7 +34,7 @@ func (w *checkout) refundWindow(ctx workflow.Context) error {
 	if err := ckActs.RestockOrder.Run(ctx, w.in.OrderID); err != nil {
 		w.note(ctx, "restock_failed", errDetail(err))
 	}
-	return w.refund(ctx, "cancel requested after fulfilment")
+	return w.refundRemaining(ctx, "cancel requested after fulfilment")
 }
 
 // refund returns the payment and ends the order refunded. Refunds retry

@@ -74,7 +74,7 @@ func CheckoutWorkflowID(orderID string) string { return "checkout/" + orderID }
 // final but can still be refunded by a cancel within the refund window.
 func IsTerminal(status string) bool {
 	switch status {
-	case StatusFulfilled, StatusFailed, StatusExpired, StatusCancelled, StatusRefunded, StatusNeedsAttention:
+	case StatusFulfilled, StatusPartiallyRefunded, StatusFailed, StatusExpired, StatusCancelled, StatusRefunded, StatusNeedsAttention:
 		return true
 	}
 	return false
@@ -143,9 +143,11 @@ type CheckoutState struct {
 	Payment       PaymentState    `json:"payment"`
 	Lines         []PricedLine    `json:"lines"`
 	Timeline      []TimelineEntry `json:"timeline"`
-	CustomerEmail string          `json:"customer_email,omitempty"`
-	WorkflowID    string          `json:"workflow_id"`
-	RunID         string          `json:"run_id"`
+	// Refunds are the API's refunds of the order (checkout_refund_update.go).
+	Refunds       []Refund `json:"refunds"`
+	CustomerEmail string   `json:"customer_email,omitempty"`
+	WorkflowID    string   `json:"workflow_id"`
+	RunID         string   `json:"run_id"`
 }
 
 // EventAPITransfer is the PaymentEvent type the API sends when it posted the

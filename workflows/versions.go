@@ -46,6 +46,10 @@ const (
 	// context), and the cancel signal is no longer listened to.
 	versionOperatorCancel = "operator-cancel"
 
+	// versionAPIRefunds: the refund window takes the API's refunds (the
+	// refund update), full or partial; older runs refund through a cancel.
+	versionAPIRefunds = "api-refunds"
+
 	// Currency manager, issue 8 (rehive-tx/<id>).
 
 	// versionAwaitApproval: an approval Rehive answers queued or pending is
