@@ -114,11 +114,17 @@ func Start(opts Options) (*Stack, error) {
 		}
 		e.temporalOpts.DatabaseFile = filepath.Join(e.tempDir, "temporal.sqlite")
 	}
-	if e.temporal, err = devserver.Start(e.temporalOpts); err != nil {
-		return nil, err
-	}
+	// The API's address first: with PAYFLOW_CODEC_KEYS the Web UI decodes
+	// payloads through its /codec.
 	apiLn, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
+		return nil, err
+	}
+	if opts.UI && opts.Env["PAYFLOW_CODEC_KEYS"] != "" {
+		e.temporalOpts.CodecEndpoint = "http://" + apiLn.Addr().String() + "/codec"
+	}
+	if e.temporal, err = devserver.Start(e.temporalOpts); err != nil {
+		apiLn.Close()
 		return nil, err
 	}
 	sbLn, err := net.Listen("tcp", "127.0.0.1:0")
@@ -149,6 +155,9 @@ func Start(opts Options) (*Stack, error) {
 	}
 	if opts.ReconcileInterval > 0 {
 		env["PAYFLOW_RECONCILE_INTERVAL"] = opts.ReconcileInterval.String()
+	}
+	if e.UIURL != "" {
+		env["PAYFLOW_UI_URL"] = e.UIURL // the origin /codec answers
 	}
 	for k, v := range opts.Env {
 		env[k] = v
@@ -181,6 +190,10 @@ func Start(opts Options) (*Stack, error) {
 	ok = true
 	return e, nil
 }
+
+// TemporalDatabaseFile is the SQLite file of the embedded Temporal server
+// (with Options.TemporalFile; empty when it is in memory).
+func (e *Stack) TemporalDatabaseFile() string { return e.temporalOpts.DatabaseFile }
 
 // TemporalAddress is the embedded Temporal server's gRPC address.
 func (e *Stack) TemporalAddress() string { return e.temporalOpts.FrontendAddr }
