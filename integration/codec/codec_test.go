@@ -1,0 +1,104 @@
+// Package codec checks the acceptance of encrypted payloads: with
+// PAYFLOW_CODEC_KEYS set, Temporal's own database holds none of a customer's
+// data, while payflow still reads its workflows.
+package codec
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/base64"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/payflow/payflow/testenv"
+	"github.com/payflow/payflow/workflows"
+)
+
+// temporalDatabase is every byte of the embedded server's SQLite database,
+// its write-ahead log included.
+func temporalDatabase(t *testing.T, env *testenv.Env) []byte {
+	t.Helper()
+	var all []byte
+	for _, suffix := range []string{"", "-wal"} {
+		b, err := os.ReadFile(env.TemporalDatabaseFile() + suffix)
+		if err != nil && !(suffix != "" && os.IsNotExist(err)) {
+			t.Fatal(err)
+		}
+		all = append(all, b...)
+	}
+	return all
+}
+
+// checkout runs a card checkout to fulfilment and returns what must stay
+// secret: the customer's email, the SKU and the product's name.
+func checkout(t *testing.T, env *testenv.Env) []string {
+	t.Helper()
+	sku := "SECRET-SKU-" + testenv.RandomID(4)
+	name := "Secret Teapot " + testenv.RandomID(4)
+	if r := env.API(t, http.MethodPut, "/v1/products/"+sku, map[string]any{"name": name, "price": 4200, "currency": "USD", "stock": 3, "active": true}); r.Status != http.StatusOK {
+		t.Fatalf("product: %d %s", r.Status, r.Body)
+	}
+	email := "ada.lovelace." + testenv.RandomID(4) + "@example.com"
+	order := "ord_codec_" + testenv.RandomID(4)
+	r := env.API(t, http.MethodPost, "/v1/checkouts", map[string]any{"order_id": order, "currency": "USD",
+		"customer": map[string]any{"email": email}, "lines": []map[string]any{{"sku": sku, "quantity": 2}},
+		"payment": map[string]any{"method": "card", "processor_token": env.CardToken(t, "4242424242424242")}})
+	if r.Status != http.StatusCreated {
+		t.Fatalf("checkout: %d %s", r.Status, r.Body)
+	}
+	// payflow itself reads the (encrypted) workflow state through its query.
+	testenv.Eventually(t, 30*time.Second, "fulfilled", func() bool {
+		var st workflows.CheckoutState
+		env.API(t, http.MethodGet, "/v1/checkouts/"+order, nil).JSON(t, &st)
+		return st.Status == workflows.StatusFulfilled
+	})
+	return []string{email, sku, name}
+}
+
+func found(db []byte, secrets []string) []string {
+	var out []string
+	for _, s := range secrets {
+		if bytes.Contains(db, []byte(s)) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func TestTemporalDatabaseHoldsNoCustomerDataWithEncryption(t *testing.T) {
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		t.Fatal(err)
+	}
+	env, err := testenv.Start(testenv.Options{TemporalFile: true, Env: map[string]string{
+		"PAYFLOW_CODEC_KEYS": "test-1:" + base64.StdEncoding.EncodeToString(key),
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer env.Close()
+	secrets := checkout(t, env)
+	db := temporalDatabase(t, env)
+	if len(db) == 0 {
+		t.Fatal("Temporal's database is empty")
+	}
+	if leaked := found(db, secrets); len(leaked) > 0 {
+		t.Fatalf("Temporal's database holds %s in the clear", strings.Join(leaked, ", "))
+	}
+}
+
+// The same search finds the data without encryption: the search can fail.
+func TestTemporalDatabaseHoldsCustomerDataWithoutEncryption(t *testing.T) {
+	env, err := testenv.Start(testenv.Options{TemporalFile: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer env.Close()
+	secrets := checkout(t, env)
+	if leaked := found(temporalDatabase(t, env), secrets); len(leaked) != len(secrets) {
+		t.Fatalf("without encryption the search finds only %v of %v: it cannot see payloads", leaked, secrets)
+	}
+}
