@@ -47,6 +47,14 @@ type Reconciler struct {
 	UnstartedAfter time.Duration
 	// Page bounds each pass.
 	Page int
+	// Quiet is how long a provider's transaction must be unchanged before
+	// the passes that list the providers act on it (its webhook may be on
+	// the way).
+	Quiet time.Duration
+	// TaskQueue and StallTimeout start the workflows of what payflow never
+	// heard of, as the webhook routes do.
+	TaskQueue    string
+	StallTimeout time.Duration
 }
 
 // Outcome of one subject within a pass.

@@ -32,6 +32,10 @@ const (
 	// reconciliation asks Temporal whether its workflow still runs.
 	reconcileIdle = 10 * time.Second
 	reconcilePage = 50
+	// reconcileQuiet is how long a provider's transaction must be unchanged
+	// before the passes that list the providers act on it: its webhook is
+	// answered within seconds when it comes at all.
+	reconcileQuiet = 3 * time.Second
 )
 
 func (a *App) reconciler() *activities.Reconciler {
@@ -41,6 +45,7 @@ func (a *App) reconciler() *activities.Reconciler {
 		Managed:           a.Config.IsManaged,
 		WithdrawalAccount: a.Config.Ledger.WithdrawalAccount,
 		LookBack:          reconcileLookBack, Idle: reconcileIdle, UnstartedAfter: unstartedAfter, Page: reconcilePage,
+		Quiet: reconcileQuiet, TaskQueue: a.Config.TaskQueue, StallTimeout: a.Config.StallTimeout,
 	}
 }
 

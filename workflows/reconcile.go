@@ -20,8 +20,12 @@ func Reconcile(ctx workflow.Context) (ReconcileReport, error) {
 		// Work left over waits for the next run rather than a tight retry.
 		RetryPolicy: &temporal.RetryPolicy{InitialInterval: 5 * time.Second, MaximumAttempts: 2},
 	})
+	passes := ReconcilePasses
+	if workflow.GetVersion(ctx, versionReconcileUnheard, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		passes = passes[:len(passes)-len(unheardPasses)]
+	}
 	report := ReconcileReport{Passes: []ReconcilePass{}}
-	for _, name := range ReconcilePasses {
+	for _, name := range passes {
 		var p ReconcilePass
 		if err := workflow.ExecuteActivity(ctx, name).Get(ctx, &p); err != nil {
 			p = ReconcilePass{Errors: []string{errDetail(err)}}
@@ -45,11 +49,22 @@ const (
 	ActReconcileUnpaid    = "ReconcileClosedUnpaid" // card orders closed unpaid: ask Checkout.com
 	ActReconcileInbox     = "ReconcileInbox"        // events that reached a closed workflow
 	ActReconcileDeposits  = "ReconcileDeposits"     // deposits the ledger confirmed after their stall
+	// The passes that list the providers' books for what payflow never
+	// heard of.
+	ActReconcileUnheardRehive   = "ReconcileUnheardRehive"   // managed transactions with a transition no run took up
+	ActReconcileUnheardDeposits = "ReconcileUnheardDeposits" // ledger deposits with no workflow
 )
+
+// versionReconcileUnheard: the unheard passes run after the others (runs
+// that began before them replay without).
+const versionReconcileUnheard = "reconcile-unheard"
+
+var unheardPasses = []string{ActReconcileUnheardRehive, ActReconcileUnheardDeposits}
 
 // ReconcilePasses run in this order: an order settled by one pass is no
 // longer a candidate of the next.
-var ReconcilePasses = []string{ActReconcileUnstarted, ActReconcileOrphaned, ActReconcileUnpaid, ActReconcileInbox, ActReconcileDeposits}
+var ReconcilePasses = append([]string{ActReconcileUnstarted, ActReconcileOrphaned, ActReconcileUnpaid, ActReconcileInbox, ActReconcileDeposits},
+	unheardPasses...)
 
 // ReconcileReport is a run's result, as the Web UI shows it.
 type ReconcileReport struct {
@@ -85,6 +100,10 @@ const (
 	RecLedgerCancelled   = "reconcile_ledger_cancelled"
 	RecRehiveConsistent  = "reconcile_consistent" // checked, Rehive and the ledger agree
 	RecDepositCredited   = "reconcile_deposit_credited"
+	// A transition no run had taken up, handed to the transaction's workflow.
+	RecTransitionHandedOver = "reconcile_transition_handed_over"
+	// A ledger deposit payflow never heard of: its workflow started.
+	RecDepositStarted = "reconcile_deposit_started"
 )
 
 // ReasonWorkflowClosed is the failure reason of an order whose workflow

@@ -47,5 +47,11 @@ func TestReconcileRunsEveryPassDespiteAFailure(t *testing.T) {
 		require.Empty(t, p.Errors)
 	}
 	require.Equal(t, 2, calls[ActReconcileUnpaid], "a failed pass is tried twice in a run")
-	require.Equal(t, ActReconcileDeposits, order[len(order)-1])
+	dedup := []string{}
+	for _, name := range order {
+		if len(dedup) == 0 || dedup[len(dedup)-1] != name {
+			dedup = append(dedup, name)
+		}
+	}
+	require.Equal(t, ReconcilePasses, dedup, "every pass in order, the failing one twice")
 }

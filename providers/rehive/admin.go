@@ -71,6 +71,7 @@ type TransactionFilter struct {
 	Account      string    // account reference
 	TxType       string    // Credit or Debit
 	User         string    // user id or email
+	Status       string    // e.g. StatusPending
 	CreatedAfter time.Time // created strictly after (millisecond precision)
 	PageSize     int       // per request; 0 means 100
 }
@@ -89,7 +90,7 @@ func (c *Client) ListTransactions(ctx context.Context, f TransactionFilter) ([]T
 		size = 100
 	}
 	q := url.Values{"orderby": {"-created"}, "page_size": {strconv.Itoa(size)}}
-	for k, v := range map[string]string{"account": f.Account, "tx_type": f.TxType, "user": f.User} {
+	for k, v := range map[string]string{"account": f.Account, "tx_type": f.TxType, "user": f.User, "status": f.Status} {
 		if v != "" {
 			q.Set(k, v)
 		}

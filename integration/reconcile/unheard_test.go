@@ -1,0 +1,94 @@
+package reconcile
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"testing"
+	"time"
+
+	"go.temporal.io/api/serviceerror"
+
+	"github.com/payflow/payflow/store"
+	"github.com/payflow/payflow/testenv"
+	"github.com/payflow/payflow/workflows"
+)
+
+// noWorkflow fails the test if workflowID has a run: the webhooks were
+// dropped, so nothing may have started it yet.
+func noWorkflow(t *testing.T, workflowID string) {
+	t.Helper()
+	_, err := env.App.Temporal.DescribeWorkflowExecution(context.Background(), workflowID, "")
+	var notFound *serviceerror.NotFound
+	if !errors.As(err, &notFound) {
+		t.Fatalf("%s: want no run before the reconciliation, got %v", workflowID, err)
+	}
+}
+
+// Every Rehive webhook of a managed withdrawal is lost: payflow never hears
+// of it, and only the reconciliation, listing Rehive's live managed
+// transactions, finds its waiting transition and starts its workflow, which
+// pays it out and completes it.
+func TestUnheardManagedWithdrawalCompletedByReconciliation(t *testing.T) {
+	u := rehiveCustomer(t, map[string]int64{xlm: 10 * xlmAmount})
+	setFaults(t, "rehive", map[string]any{"drop_webhooks": true})
+	defer setFaults(t, "rehive", map[string]any{})
+	tx := userTx(t, map[string]any{"user": u.Email, "tx_type": "debit", "currency": xlm, "amount": xlmAmount, "status": "Pending",
+		"metadata": map[string]any{workflows.MetaDestination: uid("dest")}})
+	time.Sleep(time.Second)
+	noWorkflow(t, workflows.RehiveTxWorkflowID(tx.ID))
+	reconcileUntil(t, "the unheard withdrawal completed", func() bool {
+		return getRehiveTx(t, tx.ID).Status == workflows.RehiveTxComplete
+	})
+	testenv.Eventually(t, 20*time.Second, "the payout complete", func() bool {
+		return getLedgerTx(t, workflows.LedgerTxIDFor(tx.ID)).Status == workflows.LedgerComplete
+	})
+	acts, err := env.App.Store.ReconcileActions(context.Background(), store.ReconcileRehiveTx, tx.ID)
+	if err != nil || len(acts) != 1 || acts[0].Action != workflows.RecTransitionHandedOver {
+		t.Fatalf("want one %s action, got %+v (%v)", workflows.RecTransitionHandedOver, acts, err)
+	}
+	// Its run took the transition up: another run hands nothing over again.
+	reconcile(t)
+	if acts, _ := env.App.Store.ReconcileActions(context.Background(), store.ReconcileRehiveTx, tx.ID); len(acts) != 1 {
+		t.Fatalf("handed over again: %+v", acts)
+	}
+}
+
+// A deposit that needs no confirmations gets one webhook, and it is lost:
+// only the reconciliation, listing the ledger's deposits, starts its
+// workflow, which credits it on Rehive once.
+func TestUnheardInstantDepositCreditedByReconciliation(t *testing.T) {
+	u := rehiveCustomer(t, nil)
+	acct := uid("ledger-dep")
+	if r := env.API(t, http.MethodPut, "/v1/account-links/"+u.Account, map[string]string{"ledger_account": acct, "currency": xlm}); r.Status != http.StatusOK {
+		t.Fatalf("link account: %d %s", r.Status, r.Body)
+	}
+	setFaults(t, "ledger", map[string]any{"drop_webhooks": true})
+	defer setFaults(t, "ledger", map[string]any{})
+	r := env.SandboxCall(t, http.MethodPost, "/sandbox/ledger/_control/incoming",
+		map[string]any{"account": acct, "amount": xlmAmount, "currency": xlm, "required_confirmations": 0})
+	if r.Status != http.StatusCreated {
+		t.Fatalf("incoming: %d %s", r.Status, r.Body)
+	}
+	id := r.Map(t)["id"].(string)
+	time.Sleep(time.Second)
+	noWorkflow(t, workflows.DepositWorkflowID(id))
+	var d store.Deposit
+	reconcileUntil(t, "the unheard deposit credited", func() bool {
+		d, _ = env.App.Store.GetDeposit(context.Background(), id)
+		return d.Status == workflows.DepositComplete
+	})
+	credits := 0
+	for _, tx := range rehiveTxs(t) {
+		if tx.Metadata[workflows.DepositMetadataKey] == id && tx.Status == workflows.RehiveTxComplete && tx.TxType == "credit" && tx.Amount == xlmAmount {
+			credits++
+		}
+	}
+	if credits != 1 {
+		t.Fatalf("want one Complete credit of the deposit, got %d", credits)
+	}
+	reconcile(t)
+	if acts, _ := env.App.Store.ReconcileActions(context.Background(), store.ReconcileDeposit, id); len(acts) != 1 || acts[0].Action != workflows.RecDepositStarted {
+		t.Fatalf("want one %s action, got %+v", workflows.RecDepositStarted, acts)
+	}
+}
