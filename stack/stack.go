@@ -12,6 +12,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -48,6 +49,10 @@ type Options struct {
 	// PAYFLOW_RECONCILE_INTERVAL (their defaults when zero).
 	LateWindow        time.Duration
 	ReconcileInterval time.Duration
+	// TemporalAddress runs the stack on that Temporal server (e.g. the
+	// production shape's, on PostgreSQL) instead of an embedded one, in
+	// Namespace (default "default").
+	TemporalAddress, Namespace string
 	// Env sets further configuration variables (e.g. PAYFLOW_WORKER_*).
 	Env map[string]string
 	// Logger receives the stack's logs (default: warnings on stderr).
@@ -96,23 +101,8 @@ func Start(opts Options) (*Stack, error) {
 		return nil, err
 	}
 	e.dbName = name
-	temporalAddr, err := freeAddr()
-	if err != nil {
-		return nil, err
-	}
-	var uiAddr string
-	if opts.UI {
-		if uiAddr, err = freeAddr(); err != nil {
-			return nil, err
-		}
-		e.UIURL = "http://" + uiAddr
-	}
-	e.temporalOpts = devserver.Options{FrontendAddr: temporalAddr, UIAddr: uiAddr, Namespace: "default"}
-	if opts.TemporalFile {
-		if e.tempDir, err = os.MkdirTemp("", "payflow-temporal-"); err != nil {
-			return nil, err
-		}
-		e.temporalOpts.DatabaseFile = filepath.Join(e.tempDir, "temporal.sqlite")
+	if opts.Namespace == "" {
+		opts.Namespace = "default"
 	}
 	// The API's address first: with PAYFLOW_CODEC_KEYS the Web UI decodes
 	// payloads through its /codec.
@@ -120,12 +110,12 @@ func Start(opts Options) (*Stack, error) {
 	if err != nil {
 		return nil, err
 	}
-	if opts.UI && opts.Env["PAYFLOW_CODEC_KEYS"] != "" {
-		e.temporalOpts.CodecEndpoint = "http://" + apiLn.Addr().String() + "/codec"
-	}
-	if e.temporal, err = devserver.Start(e.temporalOpts); err != nil {
-		apiLn.Close()
-		return nil, err
+	temporalAddr := opts.TemporalAddress
+	if temporalAddr == "" {
+		if temporalAddr, err = e.startTemporal(opts, "http://"+apiLn.Addr().String()); err != nil {
+			apiLn.Close()
+			return nil, err
+		}
 	}
 	sbLn, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -141,6 +131,7 @@ func Start(opts Options) (*Stack, error) {
 	env := map[string]string{
 		"DATABASE_URL":            appDB,
 		"TEMPORAL_ADDRESS":        temporalAddr,
+		"TEMPORAL_NAMESPACE":      opts.Namespace,
 		"PAYFLOW_API_ADDR":        apiLn.Addr().String(),
 		"PAYFLOW_SANDBOX_ADDR":    sbLn.Addr().String(),
 		"PAYFLOW_PUBLIC_URL":      e.APIURL,
@@ -195,8 +186,33 @@ func Start(opts Options) (*Stack, error) {
 // (with Options.TemporalFile; empty when it is in memory).
 func (e *Stack) TemporalDatabaseFile() string { return e.temporalOpts.DatabaseFile }
 
-// TemporalAddress is the embedded Temporal server's gRPC address.
-func (e *Stack) TemporalAddress() string { return e.temporalOpts.FrontendAddr }
+// startTemporal starts the embedded Temporal server on a free port; apiURL
+// is where the Web UI finds the API's /codec.
+func (e *Stack) startTemporal(opts Options, apiURL string) (string, error) {
+	addr, err := freeAddr()
+	if err != nil {
+		return "", err
+	}
+	var uiAddr string
+	if opts.UI {
+		if uiAddr, err = freeAddr(); err != nil {
+			return "", err
+		}
+		e.UIURL = "http://" + uiAddr
+	}
+	e.temporalOpts = devserver.Options{FrontendAddr: addr, UIAddr: uiAddr, Namespace: opts.Namespace}
+	if opts.TemporalFile {
+		if e.tempDir, err = os.MkdirTemp("", "payflow-temporal-"); err != nil {
+			return "", err
+		}
+		e.temporalOpts.DatabaseFile = filepath.Join(e.tempDir, "temporal.sqlite")
+	}
+	if opts.UI && opts.Env["PAYFLOW_CODEC_KEYS"] != "" {
+		e.temporalOpts.CodecEndpoint = apiURL + "/codec"
+	}
+	e.temporal, err = devserver.Start(e.temporalOpts)
+	return addr, err
+}
 
 // StartWorker starts a worker (again).
 func (e *Stack) StartWorker() error {
@@ -223,9 +239,13 @@ func (e *Stack) StopWorker() {
 	}
 }
 
-// RestartTemporal stops the Temporal server, runs whileDown, and starts it
-// again on the same address (with Options.TemporalFile, with the same state).
+// RestartTemporal stops the embedded Temporal server, runs whileDown, and
+// starts it again on the same address (with Options.TemporalFile, with the
+// same state).
 func (e *Stack) RestartTemporal(whileDown func()) error {
+	if e.temporal == nil {
+		return errors.New("stack: no embedded Temporal server to restart")
+	}
 	e.temporal.Stop()
 	e.temporal = nil
 	whileDown()
