@@ -73,9 +73,9 @@ fuzz: postgres
 	  $(GO) test -run='^$$' -fuzz="^$$target$$" -fuzztime=$(FUZZ_TIME) ./api || exit 1; \
 	done
 
-## bench: payflow's checkout throughput against the raw engine, webhook ack latency
+## bench: payflow against the raw engine (throughput, POST p99, webhook ack p99) in one run; writes bench.json
 bench: postgres build
-	$(BIN) bench
+	$(BIN) bench --json bench.json
 
 ## soak: a minute of mixed checkouts under provider faults, then the invariants
 soak: postgres build
