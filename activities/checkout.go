@@ -9,8 +9,6 @@ import (
 	"slices"
 	"strconv"
 
-	"go.temporal.io/sdk/temporal"
-
 	"github.com/payflow/payflow/money"
 	"github.com/payflow/payflow/providers/checkoutcom"
 	"github.com/payflow/payflow/providers/httpx"
@@ -91,11 +89,7 @@ func (a *Checkout) ReserveStock(ctx context.Context, in workflows.ReserveInput) 
 	for i, l := range in.Lines {
 		lines[i] = store.Line{SKU: l.SKU, Quantity: l.Quantity}
 	}
-	err := a.Store.Reserve(ctx, in.OrderID, lines)
-	if errors.Is(err, store.ErrOutOfStock) {
-		return businessOutcome(err.Error(), workflows.ErrTypeOutOfStock)
-	}
-	return err
+	return classify(a.Store.Reserve(ctx, in.OrderID, lines)) // store.ErrOutOfStock
 }
 
 // CommitStock turns the order's reservation into a sale.
@@ -140,7 +134,7 @@ func (a *Checkout) ChargeCard(ctx context.Context, in workflows.ChargeInput) (wo
 	if err != nil {
 		var pe *httpx.Error
 		if errors.As(err, &pe) && slices.Contains(pe.Codes, "token_used") {
-			return workflows.ChargeResult{}, temporal.NewNonRetryableApplicationError(pe.Error(), workflows.ErrTypeChargeUnknown, nil)
+			return workflows.ChargeResult{}, failure{typ: workflows.ErrTypeChargeUnknown}.newError(pe.Error(), 0)
 		}
 		if httpx.ClassOf(err) == httpx.Invalid || httpx.ClassOf(err) == httpx.Declined {
 			return workflows.ChargeResult{}, businessOutcome(err.Error(), workflows.ErrTypeRejected)

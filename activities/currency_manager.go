@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 
-	"go.temporal.io/sdk/temporal"
-
 	"github.com/payflow/payflow/providers/httpx"
 	"github.com/payflow/payflow/providers/ledger"
 	"github.com/payflow/payflow/providers/rehive"
@@ -45,11 +43,8 @@ func (a *CurrencyManager) CreateLedgerTx(ctx context.Context, in workflows.Creat
 		return workflows.LedgerTxResult{}, ledgerErr(err)
 	}
 	_, err = a.Store.PutLedgerLink(ctx, store.LedgerLink{RehiveTxID: in.RehiveTxID, LedgerTxID: in.LedgerTxID, Kind: in.Kind})
-	if errors.Is(err, store.ErrConflict) {
-		return workflows.LedgerTxResult{}, temporal.NewNonRetryableApplicationError(err.Error(), "ledger_link_conflict", nil)
-	}
 	if err != nil {
-		return workflows.LedgerTxResult{}, err
+		return workflows.LedgerTxResult{}, classify(err) // another link: store.ErrConflict
 	}
 	return ledgerResult(tx), nil
 }
@@ -124,31 +119,4 @@ func ledgerResult(tx *ledger.Transaction) workflows.LedgerTxResult {
 		Status: string(tx.Status), Confirmations: tx.Confirmations, RequiredConfirmations: tx.RequiredConfirmations,
 		FailureReason: tx.FailureReason,
 	}
-}
-
-// ledgerErr maps the ledger's refusals to the types the workflows branch on:
-// a request it will never accept (4xx) is ErrTypeLedgerRejected, with the
-// ledger's own words for the user, and an unknown transaction is
-// ErrTypeNotFound. The rest goes through classify.
-func ledgerErr(err error) error {
-	var pe *httpx.Error
-	if errors.As(err, &pe) {
-		switch pe.Class {
-		case httpx.Invalid, httpx.Declined:
-			return businessOutcome(pe.Message, workflows.ErrTypeLedgerRejected, pe.Error())
-		case httpx.NotFound:
-			return temporal.NewNonRetryableApplicationError(pe.Error(), workflows.ErrTypeNotFound, nil)
-		}
-	}
-	return classify(err)
-}
-
-// rehiveRejected is Rehive's final refusal, in its own words.
-func rehiveRejected(pe *httpx.Error) error {
-	return temporal.NewNonRetryableApplicationError(pe.Message, workflows.ErrTypeRehiveRejected, nil, pe.Error())
-}
-
-// rehiveNotFound is an unknown transaction, transition or collection.
-func rehiveNotFound(err error) error {
-	return temporal.NewNonRetryableApplicationError(err.Error(), workflows.ErrTypeNotFound, nil)
 }

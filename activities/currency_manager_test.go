@@ -122,10 +122,10 @@ func (r *cmRig) userTx(u cmUser, txType, currency string, meta map[string]any) c
 	return tx
 }
 
-func errType(err error) string {
+func errType(err error) workflows.ErrType {
 	var ae *temporal.ApplicationError
 	if errors.As(err, &ae) {
-		return ae.Type()
+		return workflows.ErrType(ae.Type())
 	}
 	return ""
 }
@@ -316,7 +316,7 @@ func TestCreateLedgerTx(t *testing.T) {
 	bad.LedgerTxID, bad.RehiveTxID, bad.Amount = workflows.LedgerTxIDFor("tx-2"), "tx-2", -1
 	_, err = r.a.CreateLedgerTx(ctx, bad)
 	var ae *temporal.ApplicationError
-	if !errors.As(err, &ae) || ae.Type() != workflows.ErrTypeLedgerRejected || !ae.NonRetryable() || ae.Message() == "" {
+	if !errors.As(err, &ae) || ae.Type() != string(workflows.ErrTypeLedgerRejected) || !ae.NonRetryable() || ae.Message() == "" {
 		t.Fatalf("rejected: %v", err)
 	}
 	if _, err := r.a.Store.GetLedgerLink(ctx, "tx-2"); !errors.Is(err, store.ErrNotFound) {

@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 
-	"go.temporal.io/sdk/temporal"
-
 	"github.com/payflow/payflow/providers/httpx"
 	"github.com/payflow/payflow/providers/rehive"
 	"github.com/payflow/payflow/store"
@@ -67,7 +65,7 @@ func (a *CurrencyManager) CreateRehiveCredit(ctx context.Context, in workflows.R
 				return res, nil
 			}
 		}
-		return res, temporal.NewApplicationError("the collection Rehive returned lacks credit "+res.TxID, string(httpx.Retryable))
+		return res, providerFailures[httpx.Retryable].newError("the collection Rehive returned lacks credit "+res.TxID, 0)
 	}
 	pe, ok := refused(err)
 	if !ok {

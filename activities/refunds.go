@@ -2,7 +2,6 @@ package activities
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 
@@ -87,9 +86,5 @@ func (a *Checkout) RestockLines(ctx context.Context, in workflows.RestockLinesIn
 	for i, l := range in.Lines {
 		lines[i] = store.Line{SKU: l.SKU, Quantity: l.Quantity}
 	}
-	err := a.Store.RestockLines(ctx, in.OrderID, in.RefundID, lines)
-	if errors.Is(err, store.ErrRestockExceeds) {
-		return businessOutcome(err.Error(), workflows.ErrTypeRefundBadLines)
-	}
-	return err
+	return classify(a.Store.RestockLines(ctx, in.OrderID, in.RefundID, lines)) // store.ErrRestockExceeds
 }

@@ -26,17 +26,17 @@ func (a *CurrencyManager) LookupRehiveTx(ctx context.Context, in workflows.Looku
 	if in.TransitionID != "" {
 		t, err := a.Rehive.GetTransition(ctx, in.TransitionID)
 		if err != nil {
-			return workflows.RehiveTxInfo{}, rehiveErr(err)
+			return workflows.RehiveTxInfo{}, classify(err)
 		}
 		if string(t.Transaction.ID) != in.TxID {
 			// Approving it would move another transaction than this workflow's.
-			return workflows.RehiveTxInfo{}, rehiveNotFound(fmt.Errorf("transition %s is not of transaction %s", in.TransitionID, in.TxID))
+			return workflows.RehiveTxInfo{}, notFound(fmt.Sprintf("transition %s is not of transaction %s", in.TransitionID, in.TxID))
 		}
 		tr = &workflows.RehiveTransition{ID: string(t.ID), Status: t.Status, FromStatus: t.FromStatus, ToStatus: t.ToStatus}
 	}
 	tx, err := a.Rehive.GetTransaction(ctx, in.TxID)
 	if err != nil {
-		return workflows.RehiveTxInfo{}, rehiveErr(err)
+		return workflows.RehiveTxInfo{}, classify(err)
 	}
 	info := workflows.RehiveTxInfo{
 		TxID: string(tx.ID), CollectionID: string(tx.Collection), TxType: tx.TxType, Subtype: tx.Subtype,
@@ -111,11 +111,11 @@ func (a *CurrencyManager) resolveTransition(ctx context.Context, in workflows.Tr
 	}
 	pe, ok := refused(err)
 	if !ok {
-		return workflows.TransitionResult{}, rehiveErr(err)
+		return workflows.TransitionResult{}, classify(err)
 	}
 	now, gerr := a.Rehive.GetTransition(ctx, in.TransitionID)
 	if gerr != nil {
-		return workflows.TransitionResult{}, rehiveErr(gerr)
+		return workflows.TransitionResult{}, classify(gerr)
 	}
 	switch {
 	case now.Status == rehive.TransitionApproved || now.Status == rehive.TransitionDeclined:
@@ -143,12 +143,12 @@ func (a *CurrencyManager) SetRehiveTxStatus(ctx context.Context, in workflows.Re
 	}
 	pe, ok := refused(err)
 	if !ok {
-		return rehiveErr(err)
+		return classify(err)
 	}
 	tx, gerr := a.Rehive.GetTransaction(ctx, in.TxID)
 	switch {
 	case gerr != nil:
-		return rehiveErr(gerr)
+		return classify(gerr)
 	case tx.Status == in.Status:
 		return nil
 	case pe.Class == httpx.Conflict && !rehive.IsFinal(tx.Status):
@@ -179,14 +179,5 @@ func intentKey(ctx context.Context, base string) string {
 // retried.
 func (a *CurrencyManager) AddRehiveMessage(ctx context.Context, in workflows.RehiveMessageInput) error {
 	_, err := a.Rehive.AddMessage(ctx, in.TxID, rehive.Message{Message: in.Message, Level: in.Level, Section: in.Section}, "payflow-message-"+in.Key)
-	return rehiveErr(err)
-}
-
-// rehiveErr is classify, with an unknown transaction or transition reported
-// as ErrTypeNotFound.
-func rehiveErr(err error) error {
-	if httpx.ClassOf(err) == httpx.NotFound {
-		return rehiveNotFound(err)
-	}
 	return classify(err)
 }

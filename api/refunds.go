@@ -133,7 +133,7 @@ func (s *server) createRefund(c *fiber.Ctx) error {
 
 // refundRefused turns the workflow's refusal into the API's answer.
 func refundRefused(e *temporal.ApplicationError) error {
-	switch e.Type() {
+	switch workflows.ErrType(e.Type()) {
 	case workflows.ErrTypeNothingRefundable:
 		return errorf(http.StatusConflict, "nothing_refundable", e.Message())
 	case workflows.ErrTypeRefundTooLarge:

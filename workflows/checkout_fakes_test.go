@@ -423,8 +423,8 @@ func requireSubsequence(t *testing.T, got, want []string) {
 	require.Equal(t, len(want), i, "expected %v in order within %v", want, got)
 }
 
-func nonRetryableErr(msg, typ string) error {
-	return temporal.NewNonRetryableApplicationError(msg, typ, nil)
+func nonRetryableErr(msg string, typ ErrType) error {
+	return temporal.NewNonRetryableApplicationError(msg, string(typ), nil)
 }
 
 // requireCalls checks exact call counts per activity name.

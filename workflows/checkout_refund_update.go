@@ -35,15 +35,6 @@ const (
 	RefundUnconfirmed = "unconfirmed"
 )
 
-// Application error types of a refund the update refuses (the API's 409
-// and 422).
-const (
-	ErrTypeRefundNotAllowed  = "refund_not_allowed"        // not paid, closed, or a cancel is settling
-	ErrTypeNothingRefundable = "nothing_refundable"        // all was refunded or is being refunded
-	ErrTypeRefundTooLarge    = "refund_exceeds_refundable" // more than is left to refund
-	ErrTypeRefundBadLines    = "refund_invalid_lines"      // lines the order does not hold
-)
-
 // maxRefunds bounds an order's refunds, and so its state.
 const maxRefunds = 50
 
@@ -164,8 +155,8 @@ func (w *checkout) setupRefunds(ctx workflow.Context) error {
 // checkRefund admits a refund or says why not; it returns the refund to
 // record, its amount resolved.
 func (w *checkout) checkRefund(req RefundRequest) (Refund, error) {
-	refuse := func(typ, format string, args ...any) (Refund, error) {
-		return Refund{}, temporal.NewNonRetryableApplicationError(fmt.Sprintf(format, args...), typ, nil)
+	refuse := func(typ ErrType, format string, args ...any) (Refund, error) {
+		return Refund{}, temporal.NewNonRetryableApplicationError(fmt.Sprintf(format, args...), string(typ), nil)
 	}
 	switch {
 	case req.RefundID == "":

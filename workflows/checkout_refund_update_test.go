@@ -98,11 +98,11 @@ func (h *checkoutHarness) refundsAt(d time.Duration, reqs ...RefundRequest) []*r
 	return out
 }
 
-func requireRefusedAs(t *testing.T, err error, typ string) {
+func requireRefusedAs(t *testing.T, err error, typ ErrType) {
 	t.Helper()
 	var appErr *temporal.ApplicationError
 	require.True(t, errors.As(err, &appErr), "want a refusal of type %s, got %v", typ, err)
-	require.Equal(t, typ, appErr.Type())
+	require.Equal(t, string(typ), appErr.Type())
 }
 
 // fulfilledCard scripts a card checkout that is captured a minute in.

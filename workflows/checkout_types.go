@@ -56,17 +56,6 @@ const (
 	ReasonVoidDeclined   = "void_declined"
 )
 
-// Application error types activities raise and the workflow branches on.
-const (
-	ErrTypeOutOfStock  = "out_of_stock"
-	ErrTypeInvalidCart = "invalid_cart"
-	ErrTypeRejected    = "payment_rejected"
-	// ErrTypeChargeUnknown: the charge may have been carried out but its
-	// answer was lost (422 token_used after a lost answer); the workflow
-	// looks the payment up by reference.
-	ErrTypeChargeUnknown = "charge_outcome_unknown"
-)
-
 // CheckoutWorkflowID is the business id of an order's workflow.
 func CheckoutWorkflowID(orderID string) string { return "checkout/" + orderID }
 

@@ -85,19 +85,6 @@ func ledgerFinal(status string) bool {
 	return status == LedgerComplete || status == LedgerFailed || status == LedgerCancelled
 }
 
-// Application error types the currency manager's activities raise as
-// non-retryable errors, and the workflows branch on.
-const (
-	// ErrTypeNotFound: the provider does not know the transaction.
-	ErrTypeNotFound = "not_found"
-	// ErrTypeLedgerRejected: the ledger refused the request (4xx: invalid
-	// destination, insufficient funds, ...). The message is shown to the user.
-	ErrTypeLedgerRejected = "ledger_rejected"
-	// ErrTypeRehiveRejected: Rehive refused the request (4xx), e.g. a status
-	// change of a transaction that is already final.
-	ErrTypeRehiveRejected = "rehive_rejected"
-)
-
 // Activities both currency-manager workflows use.
 const (
 	ActGetLedgerTx       = "GetLedgerTx"

@@ -101,8 +101,8 @@ type cmHarness struct {
 	f   *cmFakes
 }
 
-func cmNonRetryable(msg, typ string) error {
-	return temporal.NewNonRetryableApplicationError(msg, typ, nil)
+func cmNonRetryable(msg string, typ ErrType) error {
+	return temporal.NewNonRetryableApplicationError(msg, string(typ), nil)
 }
 
 func newCMHarness(t *testing.T) *cmHarness {

@@ -35,6 +35,9 @@ const (
 	InFlight Class = "in_flight"
 )
 
+// Classes are all the classes, for tables that must cover each.
+var Classes = []Class{Declined, Invalid, Auth, NotFound, Conflict, Retryable, InFlight}
+
 // Retryable reports whether a call that failed with this class may succeed
 // if made again with the same idempotency key.
 func (c Class) Retryable() bool { return c == Retryable || c == InFlight }
