@@ -128,6 +128,7 @@ func (s *server) createRefund(c *fiber.Ctx) error {
 		return c.Status(http.StatusAccepted).JSON(refundView{OrderID: order.OrderID, Currency: order.Currency,
 			Refund: workflows.Refund{RefundID: req.RefundID, Status: workflows.RefundPending, Reason: req.Reason, Amount: req.Amount, Lines: req.Lines}})
 	}
+	s.log.Warn("refund update failed", "order_id", order.OrderID, "refund_id", req.RefundID, "error", err)
 	return errorf(http.StatusServiceUnavailable, "temporal_unavailable", "could not reach the workflow; retry (with the same Idempotency-Key)")
 }
 

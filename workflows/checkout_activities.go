@@ -20,6 +20,10 @@ type CheckoutActivities interface {
 	VerifyRehivePayment(ctx context.Context, in RehivePaymentInput) (RehivePaymentResult, error)
 	RefundRehive(ctx context.Context, in RehiveRefundInput) (RefundResult, error)
 	FindRehivePayments(ctx context.Context, in FindRehivePaymentsInput) (FindRehivePaymentsResult, error)
+	// The API's refunds (checkout_refund_update.go).
+	RefundCardPart(ctx context.Context, in RefundCardPartInput) (RefundResult, error)
+	ReverseRehivePart(ctx context.Context, in ReverseRehivePartInput) (RefundResult, error)
+	RestockLines(ctx context.Context, in RestockLinesInput) error
 	// SaveOrder writes the read model; it runs as a local activity.
 	SaveOrder(ctx context.Context, st CheckoutState) error
 }
@@ -47,6 +51,9 @@ type checkoutStubs struct {
 	VerifyRehivePayment ckCall[RehivePaymentInput, RehivePaymentResult]
 	RefundRehive        ckCall[RehiveRefundInput, RefundResult]
 	FindRehivePayments  ckCall[FindRehivePaymentsInput, FindRehivePaymentsResult]
+	RefundCardPart      ckCall[RefundCardPartInput, RefundResult]
+	ReverseRehivePart   ckCall[ReverseRehivePartInput, RefundResult]
+	RestockLines        ckEffect[RestockLinesInput]
 	SaveOrder           ckEffect[CheckoutState]
 }
 
@@ -65,6 +72,9 @@ var ckActs = checkoutStubs{
 	VerifyRehivePayment: newCall(ActVerifyRehivePayment, short, CheckoutActivities.VerifyRehivePayment),
 	RefundRehive:        newCall(ActRefundRehive, forever, CheckoutActivities.RefundRehive),
 	FindRehivePayments:  newCall(ActFindRehivePayments, short, CheckoutActivities.FindRehivePayments),
+	RefundCardPart:      newCall(ActRefundCardPart, forever, CheckoutActivities.RefundCardPart),
+	ReverseRehivePart:   newCall(ActReverseRehivePart, forever, CheckoutActivities.ReverseRehivePart),
+	RestockLines:        newEffect(ActRestockLines, forever, CheckoutActivities.RestockLines),
 	SaveOrder:           newLocalEffect(ActSaveOrder, CheckoutActivities.SaveOrder),
 }
 

@@ -58,6 +58,7 @@ type checkoutFakes struct {
 	found        []FindCardPaymentResult // FindCardPayment answers in order; the last repeats
 	rehiveFound  []string                // FindRehivePayments answer
 	reversalErrs []error                 // RefundRehive answers in order; nil once exhausted
+	refunds      refundFakes             // the API refunds' activities (checkout_refund_update_test.go)
 }
 
 func (f *checkoutFakes) hit(name string) {

@@ -320,7 +320,7 @@ func (w *checkout) runRefund(ctx workflow.Context, id string) bool {
 		return true
 	}
 	if len(r.Lines) > 0 {
-		if err := workflow.ExecuteActivity(forever(ctx), ActRestockLines, RestockLinesInput{OrderID: w.in.OrderID, RefundID: r.RefundID, Lines: r.Lines}).Get(ctx, nil); err != nil {
+		if err := ckActs.RestockLines.Run(ctx, RestockLinesInput{OrderID: w.in.OrderID, RefundID: r.RefundID, Lines: r.Lines}); err != nil {
 			w.note(ctx, "restock_failed", r.RefundID+": "+errDetail(err))
 		}
 	}
@@ -395,10 +395,9 @@ func (w *cardPayment) refundPart(ctx workflow.Context, r Refund) partOutcome {
 				return partOutcome{Status: RefundFailed, Detail: err.Error()}
 			}
 		}
-		var res RefundResult
-		err := workflow.ExecuteActivity(forever(ctx), ActRefundCardPart, RefundCardPartInput{
+		res, err := ckActs.RefundCardPart.Run(ctx, RefundCardPartInput{
 			OrderID: w.in.OrderID, PaymentID: pid, Amount: r.Amount, Seq: r.Seq, Attempt: attempt,
-		}).Get(ctx, &res)
+		})
 		if err != nil {
 			// Refused outright (403, 422): nothing was refunded.
 			return partOutcome{Status: RefundFailed, Detail: "Checkout.com refused the refund: " + errDetail(err)}
@@ -422,11 +421,10 @@ func (w *cardPayment) refundPart(ctx workflow.Context, r Refund) partOutcome {
 // refundPart sends r.Amount of the wallet payment back to its payer (a
 // Rehive collection with ids derived from the payment and r.Seq).
 func (w *walletPayment) refundPart(ctx workflow.Context, r Refund) partOutcome {
-	var res RefundResult
-	err := workflow.ExecuteActivity(forever(ctx), ActReverseRehivePart, ReverseRehivePartInput{
+	res, err := ckActs.ReverseRehivePart.Run(ctx, ReverseRehivePartInput{
 		OrderID: w.in.OrderID, TxID: w.paid.TxID, PayerAccount: w.paid.PayerAccount, PayerEmail: w.paid.PayerEmail,
 		Amount: r.Amount, Currency: w.in.Currency, Seq: r.Seq,
-	}).Get(ctx, &res)
+	})
 	if err != nil {
 		return partOutcome{Status: RefundFailed, Detail: "Rehive refused the reversal: " + errDetail(err)}
 	}

@@ -9,46 +9,39 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 )
 
 // The refund update: partial and full refunds of a fulfilled checkout.
 
-// refundFakes records the refund activities of one test.
+// refundFakes records the refund activities of one test (guarded by
+// checkoutFakes.mu).
 type refundFakes struct {
-	mu       sync.Mutex
 	card     []RefundCardPartInput
 	rehive   []ReverseRehivePartInput
 	restocks []RestockLinesInput
-	cardErr  error
 }
 
-func (h *checkoutHarness) withRefunds() *refundFakes {
-	rf := &refundFakes{}
-	h.env.RegisterActivityWithOptions(func(_ context.Context, in RefundCardPartInput) (RefundResult, error) {
-		rf.mu.Lock()
-		defer rf.mu.Unlock()
-		rf.card = append(rf.card, in)
-		if rf.cardErr != nil {
-			return RefundResult{}, rf.cardErr
-		}
-		return RefundResult{ID: fmt.Sprintf("act_refund_%d_%d", in.Seq, in.Attempt)}, nil
-	}, activity.RegisterOptions{Name: ActRefundCardPart})
-	h.env.RegisterActivityWithOptions(func(_ context.Context, in ReverseRehivePartInput) (RefundResult, error) {
-		rf.mu.Lock()
-		defer rf.mu.Unlock()
-		rf.rehive = append(rf.rehive, in)
-		return RefundResult{ID: fmt.Sprintf("col_%d", in.Seq)}, nil
-	}, activity.RegisterOptions{Name: ActReverseRehivePart})
-	h.env.RegisterActivityWithOptions(func(_ context.Context, in RestockLinesInput) error {
-		rf.mu.Lock()
-		defer rf.mu.Unlock()
-		rf.restocks = append(rf.restocks, in)
-		return nil
-	}, activity.RegisterOptions{Name: ActRestockLines})
-	return rf
+func (f *checkoutFakes) RefundCardPart(_ context.Context, in RefundCardPartInput) (RefundResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.refunds.card = append(f.refunds.card, in)
+	return RefundResult{ID: fmt.Sprintf("act_refund_%d_%d", in.Seq, in.Attempt)}, nil
+}
+
+func (f *checkoutFakes) ReverseRehivePart(_ context.Context, in ReverseRehivePartInput) (RefundResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.refunds.rehive = append(f.refunds.rehive, in)
+	return RefundResult{ID: fmt.Sprintf("col_%d", in.Seq)}, nil
+}
+
+func (f *checkoutFakes) RestockLines(_ context.Context, in RestockLinesInput) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.refunds.restocks = append(f.refunds.restocks, in)
+	return nil
 }
 
 // refundResult records what became of one refund update.
@@ -108,7 +101,7 @@ func requireRefusedAs(t *testing.T, err error, typ ErrType) {
 // fulfilledCard scripts a card checkout that is captured a minute in.
 func fulfilledCard(t *testing.T) (*checkoutHarness, *refundFakes) {
 	h := newCheckoutHarness(t)
-	rf := h.withRefunds()
+	rf := &h.f.refunds
 	h.f.statuses = []string{"Captured"}
 	h.signalAt(time.Minute, ckoEvent("payment_captured", "evt_1", ckPaymentID))
 	return h, rf
@@ -232,7 +225,7 @@ func TestRefundDeclinedFailsAndLeavesTheOrder(t *testing.T) {
 
 func TestRefundWalletPartialReversal(t *testing.T) {
 	h := newCheckoutHarness(t)
-	rf := h.withRefunds()
+	rf := &h.f.refunds
 	h.f.verdicts["tx_1"] = []RehivePaymentResult{{Outcome: RehivePaid, TxID: "tx_1", PayerAccount: "acc_p", PayerEmail: "p@example.com"}}
 	h.signalAt(time.Minute, rehiveTxEvent("tx_1"))
 	res := h.refundsAt(time.Hour, RefundRequest{RefundID: "rf_1", Amount: 700, Reason: "r"})
@@ -267,7 +260,6 @@ func TestRefundRefusedInOlderRuns(t *testing.T) {
 
 func TestRefundRefusedBeforePayment(t *testing.T) {
 	h := newCheckoutHarness(t)
-	h.withRefunds()
 	res := h.refundsAt(time.Minute, RefundRequest{RefundID: "rf_1", Amount: 500, Reason: "r"})
 	st := h.runOK(cardCheckoutInput())
 	rejected, _, _, _ := res[0].get()

@@ -35,6 +35,9 @@ Commands:
             every invariant (-duration, -c, -pause, -payment-timeout)
   bench     measure checkout throughput against the raw engine, and webhook
             acknowledgement latency, on an in-process stack (-n, -c, -webhooks)
+  replay    before a deploy: replay the histories of the workflows running on
+            the Temporal server against this binary; lists those that would
+            break and exits non-zero if any (-types, -limit)
   help      this text
 
 Configuration (environment variables and their defaults):
@@ -81,6 +84,7 @@ func main() {
 		"bench":   runBench,
 		"soak":    runSoak,
 		"prod":    runProd,
+		"replay":  runReplay,
 	}[cmd]
 	if !ok {
 		fmt.Fprintf(os.Stderr, "unknown command %q\n\n%s", cmd, usage)
