@@ -82,3 +82,25 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// The demo shapes encrypt payloads with the public demo key, which
+// ProductionProblems refuses: docker-compose reads it from the example env
+// file, and the Web UI there decodes through the API's /codec.
+func TestComposeEncryptsPayloadsWithTheDemoKey(t *testing.T) {
+	example, err := os.ReadFile("../deploy/payflow.env.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(example), "\nPAYFLOW_CODEC_KEYS="+DevCodecKeys+"\n") {
+		t.Error("deploy/payflow.env.example does not set PAYFLOW_CODEC_KEYS to config.DevCodecKeys")
+	}
+	compose, err := os.ReadFile("../docker-compose.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"TEMPORAL_CODEC_ENDPOINT: http://localhost:8080/codec", "PAYFLOW_UI_URL: http://localhost:8233"} {
+		if !strings.Contains(string(compose), want) {
+			t.Errorf("docker-compose.yml lacks %q", want)
+		}
+	}
+}
