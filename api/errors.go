@@ -56,10 +56,10 @@ func (s *server) errorHandler(c *fiber.Ctx, err error) error {
 		apiErr = errorf(fe.Code, code, fe.Message)
 	case errors.Is(err, context.DeadlineExceeded):
 		// The request's deadline (PAYFLOW_REQUEST_TIMEOUT) passed in a dependency.
-		s.log.Warn("request deadline exceeded", "path", c.Path(), "request_id", requestID(c), "error", err)
+		s.log.WarnContext(c.UserContext(), "request deadline exceeded", "path", c.Path(), "request_id", requestID(c), "error", err)
 		apiErr = errorf(http.StatusServiceUnavailable, "request_timeout", "a dependency did not answer in time; retry shortly")
 	default:
-		s.log.Error("request failed", "path", c.Path(), "request_id", requestID(c), "error", err)
+		s.log.ErrorContext(c.UserContext(), "request failed", "path", c.Path(), "request_id", requestID(c), "error", err)
 		apiErr = errorf(http.StatusInternalServerError, "internal", "internal error; request id "+requestID(c))
 	}
 	if apiErr.Status == http.StatusServiceUnavailable {
