@@ -50,7 +50,10 @@ type Options struct {
 	// DataConverter decodes the histories' payloads (the payload codec
 	// when PAYFLOW_CODEC_KEYS is set).
 	DataConverter converter.DataConverter
-	Logger        *slog.Logger
+	// FailureConverter decodes the failures in them (with the codec, their
+	// messages are encrypted too).
+	FailureConverter converter.FailureConverter
+	Logger           *slog.Logger
 }
 
 // Result is one workflow's replay.
@@ -84,7 +87,7 @@ func Running(ctx context.Context, c client.Client, o Options, out io.Writer) (Re
 		out = io.Discard
 	}
 	rep := Report{Replayed: map[string]int{}}
-	replayer, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{DataConverter: o.DataConverter})
+	replayer, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{DataConverter: o.DataConverter, FailureConverter: o.FailureConverter})
 	if err != nil {
 		return rep, err
 	}

@@ -44,7 +44,7 @@ func runReplay(ctx context.Context, cfg config.Config, logger *slog.Logger) erro
 	defer c.Close()
 	rep, err := replay.Running(ctx, c, replay.Options{
 		Namespace: cfg.Namespace, Types: strings.Split(*types, ","), Limit: *limit,
-		DataConverter: opts.DataConverter, Logger: logger,
+		DataConverter: opts.DataConverter, FailureConverter: opts.FailureConverter, Logger: logger,
 	}, os.Stdout)
 	if err != nil {
 		return err
