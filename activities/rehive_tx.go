@@ -38,6 +38,11 @@ func (a *CurrencyManager) LookupRehiveTx(ctx context.Context, in workflows.Looku
 	if err != nil {
 		return workflows.RehiveTxInfo{}, classify(err)
 	}
+	if in.FindWaiting && in.TransitionID == "" {
+		if tr, err = a.waitingTransition(ctx, tx); err != nil {
+			return workflows.RehiveTxInfo{}, err
+		}
+	}
 	info := workflows.RehiveTxInfo{
 		TxID: string(tx.ID), CollectionID: string(tx.Collection), TxType: tx.TxType, Subtype: tx.Subtype,
 		Status: tx.Status, Amount: tx.AbsAmount(), Currency: tx.Currency.Code, Account: tx.Account,
@@ -58,6 +63,22 @@ func (a *CurrencyManager) LookupRehiveTx(ctx context.Context, in workflows.Looku
 		return info, err
 	}
 	return info, nil
+}
+
+// waitingTransition is the newest transition of tx waiting for a verdict
+// from its current status (the transaction was read first: one raised
+// since starts from a later status and is found by the next look), or nil.
+func (a *CurrencyManager) waitingTransition(ctx context.Context, tx *rehive.Transaction) (*workflows.RehiveTransition, error) {
+	trs, err := a.Rehive.ListTransitions(ctx, string(tx.ID))
+	if err != nil {
+		return nil, classify(err)
+	}
+	for _, t := range trs {
+		if t.Status == rehive.TransitionPending && t.FromStatus == tx.Status {
+			return &workflows.RehiveTransition{ID: string(t.ID), Status: t.Status, FromStatus: t.FromStatus, ToStatus: t.ToStatus}, nil
+		}
+	}
+	return nil, nil
 }
 
 // saveLookup stores the transaction and its collection as Rehive reported

@@ -48,6 +48,9 @@ type rehiveTx struct {
 	// backlog holds Rehive events received while waiting for an approval to
 	// apply; the main loop handles them first.
 	backlog []RehiveEvent
+	// findTimer is the next look for a waiting transition while the run
+	// waits for one (its webhook may be lost, or held back for long).
+	findTimer workflow.Future
 }
 
 func (w *rehiveTx) setup(ctx workflow.Context) error {
@@ -83,6 +86,13 @@ func (w *rehiveTx) run(ctx workflow.Context) error {
 		sel.AddReceive(w.ledger.events, func(workflow.ReceiveChannel, bool) { ledgerMoved = w.ledger.receive(ctx) })
 		sel.AddFuture(w.stall, func(workflow.Future) {})
 		sel.AddReceive(ctx.Done(), func(workflow.ReceiveChannel, bool) {})
+		findNow := false
+		if w.findsTransitions(ctx) {
+			if w.findTimer == nil {
+				w.findTimer = workflow.NewTimer(ctx, w.findInterval())
+			}
+			sel.AddFuture(w.findTimer, func(workflow.Future) { w.findTimer, findNow = nil, true })
+		}
 		sel.Select(ctx)
 		switch {
 		case ctx.Err() != nil:
@@ -93,6 +103,8 @@ func (w *rehiveTx) run(ctx workflow.Context) error {
 			w.onEvent(ctx, ev)
 		case ledgerMoved:
 			w.onLedgerWhileIdle(ctx)
+		case findNow:
+			w.findTransition(ctx)
 		case w.stall.IsReady():
 			w.onStall(ctx)
 		}
@@ -105,6 +117,42 @@ func (w *rehiveTx) run(ctx workflow.Context) error {
 }
 
 func (w *rehiveTx) finished() bool { return IsTxStatusFinal(w.state.Status) || w.handedOver }
+
+// findsTransitions reports whether the run waits for a transition it has
+// not been told of, and so looks for one itself: Rehive raises the next
+// step (Pending->Complete after Initiating->Pending, say) with a webhook
+// that may be lost or held back past the stall timer.
+func (w *rehiveTx) findsTransitions(ctx workflow.Context) bool {
+	return w.state.Status == TxStatusAwaitingTransition && w.open == nil &&
+		workflow.GetVersion(ctx, versionFindTransition, workflow.DefaultVersion, 1) != workflow.DefaultVersion
+}
+
+// findInterval is how often a waiting run looks: a quarter of the stall
+// timeout, between 5 s and 5 min, so that a lost webhook costs a fraction
+// of the time the transaction has.
+func (w *rehiveTx) findInterval() time.Duration {
+	return min(max(w.stallAfter/4, 5*time.Second), 5*time.Minute)
+}
+
+// findTransition asks Rehive for a transition waiting for payflow from the
+// transaction's current status and handles it as its webhook would have
+// been; a transaction that went final meanwhile is settled.
+func (w *rehiveTx) findTransition(ctx workflow.Context) {
+	info, err := w.read(ctx, LookupRehiveTxInput{TxID: w.in.TxID, FindWaiting: true})
+	if err != nil {
+		w.note(ctx, "find_transition_failed", errDetail(err))
+		return
+	}
+	tr := info.Transition
+	switch {
+	case isRehiveFinal(info.Status):
+	case tr == nil || w.handled[tr.ID]:
+		return // nothing new: look again later
+	default:
+		w.note(ctx, "transition_found", fmt.Sprintf("%s %s->%s, without its webhook", tr.ID, tr.FromStatus, tr.ToStatus))
+	}
+	w.handle(ctx, info)
+}
 
 // onEvent applies one Rehive event. Each event id is applied once, and each
 // transition gets one verdict however many events announce it.
@@ -138,7 +186,11 @@ func (w *rehiveTx) onEvent(ctx workflow.Context, ev RehiveEvent) {
 // lookup reads the transaction (and transition) from Rehive; the activity
 // stores both the transaction and its collection.
 func (w *rehiveTx) lookup(ctx workflow.Context, transitionID string) (RehiveTxInfo, error) {
-	info, err := cmActs.LookupRehiveTx.Run(ctx, LookupRehiveTxInput{TxID: w.in.TxID, TransitionID: transitionID})
+	return w.read(ctx, LookupRehiveTxInput{TxID: w.in.TxID, TransitionID: transitionID})
+}
+
+func (w *rehiveTx) read(ctx workflow.Context, in LookupRehiveTxInput) (RehiveTxInfo, error) {
+	info, err := cmActs.LookupRehiveTx.Run(ctx, in)
 	if err != nil {
 		return info, err
 	}

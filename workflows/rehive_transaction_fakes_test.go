@@ -145,6 +145,15 @@ func (f *cmFakes) LookupRehiveTx(_ context.Context, in LookupRehiveTxInput) (Reh
 		c := *tr
 		info.Transition = &c
 	}
+	if in.FindWaiting && in.TransitionID == "" {
+		f.hit(ActLookupRehiveTx + "/find")
+		for _, tr := range f.transitions {
+			if tr.Status == TransitionPending && tr.FromStatus == info.Status {
+				c := *tr
+				info.Transition = &c
+			}
+		}
+	}
 	return info, nil
 }
 

@@ -69,6 +69,10 @@ const (
 type LookupRehiveTxInput struct {
 	TxID         string `json:"tx_id"`
 	TransitionID string `json:"transition_id,omitempty"`
+	// FindWaiting, without TransitionID, reports the transition waiting
+	// for payflow's verdict from the transaction's current status, if any
+	// (its webhook may never come).
+	FindWaiting bool `json:"find_waiting,omitempty"`
 }
 
 // RehiveTxInfo is a transaction as Rehive reports it now. The activity reports

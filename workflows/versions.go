@@ -63,4 +63,7 @@ const (
 	// payout creates it (or needs attention), and a released payout is
 	// followed until the ledger is final.
 	versionCompleteMirrored = "complete-mirrored-on-ledger"
+	// versionFindTransition: a run waiting for a transition looks for one
+	// on Rehive every findInterval, not only on its webhook.
+	versionFindTransition = "find-waiting-transition"
 )
