@@ -50,10 +50,13 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 func (m *metrics) middleware(onError fiber.ErrorHandler) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		start := time.Now()
-		ctx := telemetry.Propagator.Extract(c.UserContext(), headerCarrier{&c.Request().Header})
-		ctx, span := telemetry.Tracer().Start(ctx, c.Method(), trace.WithSpanKind(trace.SpanKindServer))
-		defer span.End()
-		c.SetUserContext(ctx)
+		span := trace.SpanFromContext(c.UserContext()) // not recording
+		if !untraced[c.Path()] {
+			ctx := telemetry.Propagator.Extract(c.UserContext(), headerCarrier{&c.Request().Header})
+			ctx, span = telemetry.Tracer().Start(ctx, c.Method(), trace.WithSpanKind(trace.SpanKindServer))
+			defer span.End()
+			c.SetUserContext(ctx)
+		}
 		if err := c.Next(); err != nil {
 			if herr := onError(c, err); herr != nil {
 				span.SetStatus(codes.Error, herr.Error())
@@ -72,6 +75,9 @@ func (m *metrics) middleware(onError fiber.ErrorHandler) fiber.Handler {
 		return nil
 	}
 }
+
+// untraced are the probes and scrapes, which would drown the traces.
+var untraced = map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true}
 
 // headerCarrier reads and writes trace context in fasthttp request headers.
 type headerCarrier struct{ h *fasthttp.RequestHeader }
