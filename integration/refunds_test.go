@@ -255,3 +255,46 @@ func lastRepeats(st workflows.CheckoutState) int {
 	}
 	return 0
 }
+
+// The ledger's events of a credited deposit replayed: the deposit's run has
+// closed, so they go to the reconciliation as closed-workflow events, which
+// finds the credit made; Rehive credited the account once.
+func TestInboxReplayOfDepositCreditsOnce(t *testing.T) {
+	t.Parallel()
+	u := rehiveCustomer(t, nil)
+	acct := uid("ledger-dep")
+	linkAccount(t, u.Account, acct)
+	id := ledgerIncoming(t, acct, xlmAmount, 1)
+	waitDeposit(t, id, workflows.DepositPending, cmWait)
+	ledgerConfirm(t, id)
+	done := waitDeposit(t, id, workflows.DepositComplete, cmWait)
+	waitRehiveTx(t, done.RehiveTxID, workflows.RehiveTxComplete, cmWait)
+
+	var page struct {
+		Items []struct {
+			ID     int64  `json:"id"`
+			Status string `json:"status"`
+		} `json:"items"`
+	}
+	testenv.Eventually(t, 20*time.Second, "the deposit's ledger events delivered", func() bool {
+		env.API(t, http.MethodGet, "/v1/webhooks/inbox?provider=ledger&ledger_tx_id="+id, nil).JSON(t, &page)
+		for _, it := range page.Items {
+			if it.Status == "pending" {
+				return false
+			}
+		}
+		return len(page.Items) > 0
+	})
+	for _, it := range page.Items {
+		if r := env.API(t, http.MethodPost, fmt.Sprintf("/v1/webhooks/inbox/%d/replay", it.ID), nil); r.Status != http.StatusAccepted {
+			t.Fatalf("replay %d: %d %s", it.ID, r.Status, r.Body)
+		}
+	}
+	reconcile(t)
+	if got := xlmBalance(t, u); got != xlmAmount {
+		t.Fatalf("balance %d after replays and a reconciliation, want %d (credited once)", got, xlmAmount)
+	}
+	if st := getDeposit(t, id); st.Status != workflows.DepositComplete || st.RehiveTxID != done.RehiveTxID {
+		t.Fatalf("deposit after the replays: %+v", st)
+	}
+}
