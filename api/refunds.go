@@ -59,7 +59,8 @@ type refundView struct {
 }
 
 // refundWait bounds how long the request waits for the refund to be done
-// (confirmed by the provider); past it the answer is the refund pending.
+// (confirmed by the provider), within the request's deadline; past it the
+// answer is the refund pending.
 const refundWait = 20 * time.Second
 
 // createRefund refunds a fulfilled order in full or in part through the
@@ -95,7 +96,7 @@ func (s *server) createRefund(c *fiber.Ctx) error {
 	for _, l := range b.Lines {
 		req.Lines = append(req.Lines, workflows.LineInput{SKU: l.SKU, Quantity: l.Quantity})
 	}
-	uctx, cancel := context.WithTimeout(ctx, refundWait)
+	uctx, cancel := context.WithTimeout(ctx, waitWithin(ctx, refundWait))
 	defer cancel()
 	h, err := s.Temporal.UpdateWorkflow(uctx, client.UpdateWorkflowOptions{
 		WorkflowID: order.WorkflowID, UpdateID: req.RefundID, UpdateName: workflows.UpdateRefund,
@@ -130,6 +131,19 @@ func (s *server) createRefund(c *fiber.Ctx) error {
 	}
 	s.log.Warn("refund update failed", "order_id", order.OrderID, "refund_id", req.RefundID, "error", err)
 	return errorf(http.StatusServiceUnavailable, "temporal_unavailable", "could not reach the workflow; retry (with the same Idempotency-Key)")
+}
+
+// answerMargin is what a request keeps of its deadline to answer after a
+// wait for the workflow ran out.
+const answerMargin = 2 * time.Second
+
+// waitWithin is how long to wait for the workflow: at most d, and no
+// longer than leaves answerMargin before the request's own deadline.
+func waitWithin(ctx context.Context, d time.Duration) time.Duration {
+	if dl, ok := ctx.Deadline(); ok {
+		d = min(d, time.Until(dl)-answerMargin)
+	}
+	return max(d, time.Second)
 }
 
 // refundRefused turns the workflow's refusal into the API's answer.
