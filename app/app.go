@@ -32,15 +32,22 @@ import (
 
 // App is an assembled payflow.
 type App struct {
-	Config      config.Config
-	Logger      *slog.Logger
-	Store       *store.Store
-	Temporal    client.Client
+	Config   config.Config
+	Logger   *slog.Logger
+	Store    *store.Store
+	Temporal client.Client
+	// The worker's provider clients (activities, the reconciliation) try each
+	// call once: Temporal's retry policy is their one retry layer, and a
+	// retry inside an activity would only hide attempts from the history.
 	CheckoutCom *checkoutcom.Client
 	Rehive      *rehive.Client
 	Ledger      *ledger.Client
-	Inbox       *inbox.Deliverer
-	Registry    *prometheus.Registry
+	// APIRehive is the API process's Rehive client (the customer's transfer,
+	// a webhook's routing). It keeps bounded retries of idempotent calls: no
+	// retry policy wraps a request a customer or a provider waits on.
+	APIRehive *rehive.Client
+	Inbox     *inbox.Deliverer
+	Registry  *prometheus.Registry
 	// metrics feed the Temporal SDK's metrics into Registry.
 	metrics *telemetry.Metrics
 }
@@ -70,10 +77,11 @@ func New(cfg config.Config, logger *slog.Logger) (*App, error) {
 		CheckoutCom: checkoutcom.New(checkoutcom.Config{
 			BaseURL: cfg.CheckoutCom.BaseURL, SecretKey: cfg.CheckoutCom.SecretKey, ProcessingChannelID: cfg.CheckoutCom.ProcessingChannelID,
 			ThreeDS: true, SuccessURL: cfg.CheckoutCom.SuccessURL, FailureURL: cfg.CheckoutCom.FailureURL,
-			Timeout: 20 * time.Second,
+			Timeout: 20 * time.Second, Attempts: 1,
 		}),
-		Rehive: rehive.New(rehive.Config{BaseURL: cfg.Rehive.BaseURL, AdminToken: cfg.Rehive.AdminToken, Timeout: 20 * time.Second}),
-		Ledger: ledger.New(ledger.Config{BaseURL: cfg.Ledger.BaseURL, APIKey: cfg.Ledger.APIKey, Timeout: 20 * time.Second}),
+		Rehive:    rehive.New(rehive.Config{BaseURL: cfg.Rehive.BaseURL, AdminToken: cfg.Rehive.AdminToken, Timeout: 20 * time.Second, Attempts: 1}),
+		Ledger:    ledger.New(ledger.Config{BaseURL: cfg.Ledger.BaseURL, APIKey: cfg.Ledger.APIKey, Timeout: 20 * time.Second, Attempts: 1}),
+		APIRehive: rehive.New(rehive.Config{BaseURL: cfg.Rehive.BaseURL, AdminToken: cfg.Rehive.AdminToken, Timeout: 20 * time.Second}),
 	}
 	a.Inbox = &inbox.Deliverer{
 		Store: st, Temporal: tc, TaskQueue: cfg.TaskQueue, Logger: logger,
@@ -85,7 +93,7 @@ func New(cfg config.Config, logger *slog.Logger) (*App, error) {
 }
 
 func (a *App) resolveTransition(ctx context.Context, id string) (string, string, error) {
-	t, err := a.Rehive.GetTransition(ctx, id)
+	t, err := a.APIRehive.GetTransition(ctx, id)
 	if err != nil {
 		return "", "", err
 	}
@@ -120,7 +128,7 @@ func (a *App) Migrate(ctx context.Context) error {
 // API builds the fiber app.
 func (a *App) API() *fiber.App {
 	return api.New(api.Deps{
-		Config: a.Config, Store: a.Store, Temporal: a.Temporal, Rehive: a.Rehive, Inbox: a.Inbox,
+		Config: a.Config, Store: a.Store, Temporal: a.Temporal, Rehive: a.APIRehive, Inbox: a.Inbox,
 		Logger: a.Logger, Registry: a.Registry,
 	})
 }

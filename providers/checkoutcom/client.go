@@ -29,6 +29,10 @@ type Config struct {
 	SuccessURL, FailureURL string
 	HTTPClient             *http.Client
 	Timeout                time.Duration // per attempt; 0 keeps the HTTP client's own
+	// Attempts is how often an idempotent call is tried, retries included
+	// (0: httpx.DefaultAttempts). The worker's clients set 1: Temporal's
+	// retry policy is their one retry layer.
+	Attempts int
 }
 
 // Client calls the Checkout.com API. It is safe for concurrent use.
@@ -39,6 +43,7 @@ type Client struct {
 	threeDS                bool
 	successURL, failureURL string
 	hc                     *http.Client
+	attempts               int
 }
 
 // New returns a client for cfg.
@@ -57,7 +62,7 @@ func New(cfg Config) *Client {
 		key:     cfg.SecretKey,
 		channel: cfg.ProcessingChannelID,
 		threeDS: cfg.ThreeDS, successURL: cfg.SuccessURL, failureURL: cfg.FailureURL,
-		hc: hc,
+		hc: hc, attempts: cfg.Attempts,
 	}
 }
 
@@ -82,6 +87,7 @@ func (c *Client) call(ctx context.Context, method, path string, body any, idempo
 		Header:     h,
 		Body:       body,
 		Idempotent: method == http.MethodGet || idempotencyKey != "",
+		Attempts:   c.attempts,
 	})
 	if err != nil {
 		return nil, transportError(method, path, err)

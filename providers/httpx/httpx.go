@@ -139,10 +139,15 @@ type Request struct {
 	Header http.Header
 	Body   any // marshalled to JSON when not nil
 	// Idempotent calls (GETs, or POSTs carrying an idempotency key) are retried
-	// on retryable failures, up to Attempts in all.
+	// on retryable failures, up to Attempts in all (0: DefaultAttempts; 1:
+	// never, for a caller that retries itself).
 	Idempotent bool
 	Attempts   int
 }
+
+// DefaultAttempts is how often an idempotent call is tried when the request
+// does not say.
+const DefaultAttempts = 3
 
 // Response is the raw answer; clients decode Body themselves.
 type Response struct {
@@ -164,7 +169,10 @@ func Do(ctx context.Context, hc *http.Client, r Request) (*Response, error) {
 	}
 	attempts := 1
 	if r.Idempotent {
-		attempts = max(r.Attempts, 3)
+		attempts = r.Attempts
+		if attempts <= 0 {
+			attempts = DefaultAttempts
+		}
 	}
 	var (
 		resp    *Response

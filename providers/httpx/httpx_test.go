@@ -59,6 +59,21 @@ func TestDoRetriesOnlyIdempotentCalls(t *testing.T) {
 	}
 }
 
+// Attempts 1 sends an idempotent call once: the caller (a Temporal activity)
+// retries it.
+func TestDoSingleAttempt(t *testing.T) {
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	defer srv.Close()
+	resp, err := Do(context.Background(), NewHTTPClient(5*time.Second), Request{Method: http.MethodGet, URL: srv.URL, Idempotent: true, Attempts: 1})
+	if err != nil || resp.Status != http.StatusServiceUnavailable || calls.Load() != 1 {
+		t.Fatalf("%v %+v after %d calls", err, resp, calls.Load())
+	}
+}
+
 func TestDoStopsWithTheContext(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Retry-After", "30")

@@ -24,13 +24,18 @@ type Config struct {
 	HTTPClient *http.Client
 	// Timeout bounds each HTTP attempt (default 10 s).
 	Timeout time.Duration
+	// Attempts is how often an idempotent call is tried, retries included
+	// (0: httpx.DefaultAttempts). The worker's clients set 1: Temporal's
+	// retry policy is their one retry layer.
+	Attempts int
 }
 
 // Client calls the ledger API. It is safe for concurrent use.
 type Client struct {
-	base string
-	key  string
-	hc   *http.Client
+	base     string
+	key      string
+	hc       *http.Client
+	attempts int
 }
 
 // New returns a client for cfg.
@@ -44,12 +49,12 @@ func New(cfg Config) *Client {
 		c.Timeout = cfg.Timeout
 		hc = &c
 	}
-	return &Client{base: strings.TrimRight(cfg.BaseURL, "/"), key: cfg.APIKey, hc: hc}
+	return &Client{base: strings.TrimRight(cfg.BaseURL, "/"), key: cfg.APIKey, hc: hc, attempts: cfg.Attempts}
 }
 
 // call sends one request and decodes a 2xx answer into out. Every ledger call
-// is idempotent (reads, and writes keyed by the transaction id), so all are
-// retried on 429, 5xx and transport errors.
+// is idempotent (reads, and writes keyed by the transaction id), so all may be
+// retried on 429, 5xx and transport errors (Config.Attempts).
 func (c *Client) call(ctx context.Context, method, path string, body, out any) error {
 	resp, err := httpx.Do(ctx, c.hc, httpx.Request{
 		Method:     method,
@@ -57,6 +62,7 @@ func (c *Client) call(ctx context.Context, method, path string, body, out any) e
 		Header:     http.Header{"Authorization": {"Bearer " + c.key}},
 		Body:       body,
 		Idempotent: true,
+		Attempts:   c.attempts,
 	})
 	if err != nil {
 		return transportError(ctx, method, path, err)

@@ -31,13 +31,18 @@ type Config struct {
 	// Timeout bounds each attempt (default 30 s); it overrides the timeout of
 	// a given HTTPClient.
 	Timeout time.Duration
+	// Attempts is how often an idempotent call is tried, retries included
+	// (0: httpx.DefaultAttempts). The worker's clients set 1: Temporal's
+	// retry policy is their one retry layer.
+	Attempts int
 }
 
 // Client calls Rehive. Customer tokens are passed per call and never kept.
 type Client struct {
-	base  string
-	admin string
-	hc    *http.Client
+	base     string
+	admin    string
+	hc       *http.Client
+	attempts int
 }
 
 // New returns a client for cfg.
@@ -51,7 +56,7 @@ func New(cfg Config) *Client {
 		c.Timeout = cfg.Timeout
 		hc = &c
 	}
-	return &Client{base: strings.TrimRight(cfg.BaseURL, "/"), admin: cfg.AdminToken, hc: hc}
+	return &Client{base: strings.TrimRight(cfg.BaseURL, "/"), admin: cfg.AdminToken, hc: hc, attempts: cfg.Attempts}
 }
 
 // call is one API request.
@@ -88,6 +93,7 @@ func (c *Client) do(ctx context.Context, k call, out any) error {
 		Header:     h,
 		Body:       body,
 		Idempotent: k.retry || k.key != "" || k.method == http.MethodGet,
+		Attempts:   c.attempts,
 	})
 	if err != nil {
 		return transportError(k, err)
