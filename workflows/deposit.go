@@ -49,6 +49,7 @@ func (w *deposit) setup(ctx workflow.Context) error {
 		w.stallAfter = defaultStallTimeout
 	}
 	w.stall = workflow.NewTimer(ctx, w.stallAfter)
+	w.ledger.pollWithin(ctx, w.stallAfter)
 	return workflow.SetQueryHandler(ctx, QueryState, func() (DepositState, error) { return w.state, nil })
 }
 

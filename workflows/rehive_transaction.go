@@ -63,6 +63,7 @@ func (w *rehiveTx) setup(ctx workflow.Context) error {
 		w.stallAfter = defaultStallTimeout
 	}
 	w.stall = workflow.NewTimer(ctx, w.stallAfter)
+	w.ledger.pollWithin(ctx, w.stallAfter)
 	return workflow.SetQueryHandler(ctx, QueryState, func() (RehiveTxState, error) { return w.state, nil })
 }
 

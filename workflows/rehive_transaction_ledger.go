@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"fmt"
+	"time"
 
 	"go.temporal.io/sdk/workflow"
 )
@@ -17,10 +18,28 @@ type ledgerWatch struct {
 	note   func(ctx workflow.Context, step, detail string)
 	// onChange, when set, sees every change of status or confirmations.
 	onChange func(LedgerTxResult)
+	// every is how often wait polls; lastLook makes a wait that runs out
+	// ask the ledger once more first (see pollWithin).
+	every    time.Duration
+	lastLook bool
 }
 
 func newLedgerWatch(ctx workflow.Context, note func(workflow.Context, string, string)) *ledgerWatch {
-	return &ledgerWatch{events: workflow.GetSignalChannel(ctx, SignalLedgerEvent), seen: map[string]bool{}, note: note}
+	return &ledgerWatch{events: workflow.GetSignalChannel(ctx, SignalLedgerEvent), seen: map[string]bool{}, note: note, every: ledgerPollInterval}
+}
+
+// pollWithin makes the watch poll often enough that a lost webhook costs a
+// fraction of the stall timeout (a tenth of it, between 2 s and
+// ledgerPollInterval), and look once more before a wait gives up: a fixed
+// 30 s poll never ran within a shorter stall timer, which then failed a
+// payout the ledger had completed or left it to an operator. Runs from
+// before versionLedgerPollWithinStall keep the fixed interval.
+func (lw *ledgerWatch) pollWithin(ctx workflow.Context, stall time.Duration) {
+	if workflow.GetVersion(ctx, versionLedgerPollWithinStall, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return
+	}
+	lw.every = min(max(stall/10, 2*time.Second), ledgerPollInterval)
+	lw.lastLook = true
 }
 
 // Why a wait on the ledger ended.
@@ -115,15 +134,20 @@ func (lw *ledgerWatch) wait(ctx workflow.Context, stall workflow.Future, done fu
 	timerCtx, cancelTimer := workflow.WithCancel(ctx)
 	defer cancelTimer()
 	var tick workflow.Future
+	looked := false
 	for !done(lw.last) {
 		switch {
 		case ctx.Err() != nil: // checked first: cancelling makes the stall timer ready too
 			return watchCancelled
+		case stall.IsReady() && lw.lastLook && !looked:
+			looked = true
+			lw.poll(ctx)
+			continue
 		case stall.IsReady():
 			return watchStalled
 		}
 		if tick == nil {
-			tick = workflow.NewTimer(timerCtx, ledgerPollInterval)
+			tick = workflow.NewTimer(timerCtx, lw.every)
 		}
 		sel := workflow.NewSelector(ctx)
 		sel.AddReceive(lw.events, func(workflow.ReceiveChannel, bool) { lw.receive(ctx) })

@@ -66,4 +66,7 @@ const (
 	// versionFindTransition: a run waiting for a transition looks for one
 	// on Rehive every findInterval, not only on its webhook.
 	versionFindTransition = "find-waiting-transition"
+	// versionLedgerPollWithinStall: the ledger is polled within the stall
+	// timeout and asked once more before a wait gives up.
+	versionLedgerPollWithinStall = "ledger-poll-within-stall"
 )
