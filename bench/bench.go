@@ -25,6 +25,8 @@ import (
 	"go.temporal.io/sdk/client"
 	sdkworker "go.temporal.io/sdk/worker"
 
+	"github.com/jmoiron/sqlx"
+
 	"github.com/payflow/payflow/stack"
 )
 
@@ -52,6 +54,8 @@ type Side struct {
 	// Start is POST /v1/checkouts (payflow) or a bare SDK ExecuteWorkflow
 	// (baseline), measured at load during the rounds.
 	Start Latency `json:"start_latency"`
+	// Latency is one workflow's, from its start to its end point.
+	Latency Latency `json:"end_to_end_latency"`
 	// HistoryEvents per workflow up to the end point (mean of samples).
 	HistoryEvents float64 `json:"history_events"`
 }
@@ -107,7 +111,15 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	st.Sandbox.CheckoutCom.SetWebhookURL(relay.URL)
 	wctx, stopWatch := context.WithCancel(ctx)
 	defer stopWatch()
-	w := newWatcher(st.App.Store.DB(), 5*time.Millisecond)
+	// The watcher has its own connection: it must not queue for the app's
+	// pool, nor take a connection from it.
+	wdb, err := sqlx.Open("postgres", st.Config.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	defer wdb.Close()
+	wdb.SetMaxOpenConns(1)
+	w := newWatcher(wdb, 5*time.Millisecond)
 	go w.run(wctx)
 	sku, err := p.product(o.N*o.Rounds + 2*o.Warmup + 10)
 	if err != nil {
@@ -116,7 +128,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 
 	// Warm-up, and the checkout's shape from its history.
 	fmt.Fprintf(o.Out, "bench: warm-up (%d checkouts, then %d baseline workflows)\n", o.Warmup, o.Warmup)
-	if _, err := payflowRound(p, w, sku, "warm", max(o.Warmup, 1), o.Concurrency, nil); err != nil {
+	if _, err := payflowRound(p, w, sku, "warm", max(o.Warmup, 1), o.Concurrency, nil, nil); err != nil {
 		return nil, fmt.Errorf("warm-up: %w", err)
 	}
 	if rep.Shape, err = checkoutShape(ctx, tc, st, "bench_warm_0"); err != nil {
@@ -128,7 +140,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		return nil, err
 	}
 	defer bw.Stop()
-	if _, err := baselineRound(ctx, tc, rep.Shape, "warm", max(o.Warmup, 1), o.Concurrency, nil); err != nil {
+	if _, err := baselineRound(ctx, tc, rep.Shape, "warm", max(o.Warmup, 1), o.Concurrency, nil, nil); err != nil {
 		return nil, fmt.Errorf("warm-up: %w", err)
 	}
 	relay.acks.reset()
@@ -138,19 +150,19 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		return nil, err
 	}
 	var base, pay []float64
-	starts, posts := &samples{}, &samples{}
+	starts, posts, baseEnds, payEnds := &samples{}, &samples{}, &samples{}, &samples{}
 	for r := range o.Rounds {
 		// Alternate which side goes first, so neither always runs on a
 		// server still busy with the other's tail (timers, deletions).
 		sides := []func() error{
 			func() error {
-				v, err := baselineRound(ctx, tc, rep.Shape, fmt.Sprint(r), o.N, o.Concurrency, starts)
+				v, err := baselineRound(ctx, tc, rep.Shape, fmt.Sprint(r), o.N, o.Concurrency, starts, baseEnds)
 				base = append(base, v)
 				fmt.Fprintf(o.Out, "bench: round %d baseline %6.1f workflows/s\n", r+1, v)
 				return err
 			},
 			func() error {
-				v, err := payflowRound(p, w, sku, fmt.Sprint(r), o.N, o.Concurrency, posts)
+				v, err := payflowRound(p, w, sku, fmt.Sprint(r), o.N, o.Concurrency, posts, payEnds)
 				pay = append(pay, v)
 				fmt.Fprintf(o.Out, "bench: round %d payflow  %6.1f checkouts/s\n", r+1, v)
 				return err
@@ -169,8 +181,8 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if err := stopProfile(); err != nil {
 		return nil, err
 	}
-	rep.Baseline = Side{Throughput: newSeries(base), Start: starts.latency()}
-	rep.Payflow = Side{Throughput: newSeries(pay), Start: posts.latency()}
+	rep.Baseline = Side{Throughput: newSeries(base), Start: starts.latency(), Latency: baseEnds.latency()}
+	rep.Payflow = Side{Throughput: newSeries(pay), Start: posts.latency(), Latency: payEnds.latency()}
 	rep.WebhookAck = relay.acks.latency()
 	if rep.Payflow.HistoryEvents, err = meanEvents(ctx, tc, func(i int) string { return checkoutWorkflowID(fmt.Sprintf("bench_0_%d", i)) }, o.N); err != nil {
 		return nil, err
@@ -313,6 +325,7 @@ func (r *Report) print(w io.Writer) {
 		b.Throughput.Median, b.Throughput.Min, b.Throughput.Max, 100*b.Throughput.Spread, b.HistoryEvents)
 	fmt.Fprintf(w, "  payflow card checkout, POST to fulfilled: median %6.1f checkouts/s (min %.1f, max %.1f, spread %.0f%%), %.0f history events\n",
 		p.Throughput.Median, p.Throughput.Min, p.Throughput.Max, 100*p.Throughput.Spread, p.HistoryEvents)
+	fmt.Fprintf(w, "  start to end point: baseline p50 %.0f ms p99 %.0f ms, payflow p50 %.0f ms p99 %.0f ms\n", b.Latency.P50, b.Latency.P99, p.Latency.P50, p.Latency.P99)
 	fmt.Fprintf(w, "  throughput ratio payflow/baseline:   %.2f\n", r.ThroughputRatio)
 	fmt.Fprintf(w, "  start p99: POST /v1/checkouts %.1f ms, bare SDK ExecuteWorkflow %.1f ms (p50 %.1f / %.1f): ratio %.2f\n",
 		p.Start.P99, b.Start.P99, p.Start.P50, b.Start.P50, r.PostP99Ratio)

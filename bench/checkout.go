@@ -99,13 +99,14 @@ func (p *payflowClient) startCheckout(order, sku, token string, posts *samples) 
 
 // payflowRound runs n card checkouts, conc at a time, each from POST
 // /v1/checkouts to fulfilled in the read model.
-func payflowRound(p *payflowClient, w *watcher, sku, tag string, n, conc int, posts *samples) (float64, error) {
+func payflowRound(p *payflowClient, w *watcher, sku, tag string, n, conc int, posts, ends *samples) (float64, error) {
 	toks, err := p.tokens(n, conc)
 	if err != nil {
 		return 0, err
 	}
 	return closedLoop(n, conc, func(i int) error {
 		order := fmt.Sprintf("bench_%s_%d", tag, i)
+		began := time.Now()
 		done := w.expect(order)
 		if err := p.startCheckout(order, sku, toks[i], posts); err != nil {
 			w.forget(order)
@@ -115,6 +116,9 @@ func payflowRound(p *payflowClient, w *watcher, sku, tag string, n, conc int, po
 		case status := <-done:
 			if status != string(workflows.StatusFulfilled) {
 				return fmt.Errorf("checkout %s ended %s, not fulfilled", order, status)
+			}
+			if ends != nil {
+				ends.add(time.Since(began))
 			}
 			return nil
 		case <-time.After(2 * time.Minute):
