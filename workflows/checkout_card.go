@@ -56,24 +56,20 @@ func (w *cardPayment) pay(ctx workflow.Context) (bool, error) {
 	return w.await(ctx, w.onCardEvent, w.cardTimeout)
 }
 
-// Bounds of the lookup of a charge whose answer was lost. A card token lives
-// 15 minutes, so a payment that does not show by reference within
-// chargeLookupWindow was never made and can no longer be.
-const (
-	chargeLookupWindow = 20 * time.Minute
-	chargeLookupFirst  = 5 * time.Second
-	chargeLookupMax    = 2 * time.Minute
-)
+// chargeLookup looks up a charge whose answer was lost. A card token lives 15
+// minutes, so a payment that does not show by reference within 20 minutes
+// was never made and can no longer be.
+var chargeLookup = askAgain{first: 5 * time.Second, max: 2 * time.Minute, within: 20 * time.Minute}
 
 // findCharge looks the order's payment up by reference (GET
 // /payments?reference=) with backoff, each attempt on the timeline. It
-// reports false only when no payment showed within chargeLookupWindow.
+// reports false only when no payment showed within chargeLookup.within.
 func (w *cardPayment) findCharge(ctx workflow.Context, cause error) (ChargeResult, bool) {
 	w.state.Payment.Status = "unknown"
 	w.note(ctx, "charge_unknown", errDetail(cause)+"; looking the payment up by reference")
 	w.save(ctx)
-	deadline := workflow.Now(ctx).Add(chargeLookupWindow)
-	for attempt := 0; ; attempt++ {
+	var charge ChargeResult
+	found, _ := chargeLookup.until(ctx, func(int) bool {
 		found, err := ckActs.FindCardPayment.Run(ctx, FindCardPaymentInput{OrderID: w.in.OrderID})
 		switch {
 		case err != nil:
@@ -84,17 +80,14 @@ func (w *cardPayment) findCharge(ctx workflow.Context, cause error) (ChargeResul
 				detail += fmt.Sprintf(" (%d payments carry the reference)", found.Count)
 			}
 			w.note(ctx, "charge_found", detail)
-			return found.Charge, true
+			charge = found.Charge
+			return true
 		default:
 			w.note(ctx, "charge_lookup", "no payment with this reference yet")
 		}
-		if !workflow.Now(ctx).Before(deadline) {
-			return ChargeResult{}, false
-		}
-		if err := workflow.Sleep(ctx, backoff(attempt, chargeLookupFirst, chargeLookupMax)); err != nil {
-			return ChargeResult{}, false
-		}
-	}
+		return false
+	})
+	return charge, found
 }
 
 // capturedOnly reports whether this run counts only a capture as payment
@@ -195,44 +188,43 @@ func (w *cardPayment) cardTimeout(ctx workflow.Context) (bool, error) {
 // (authorizations expire on their own), because an unsettled payment must
 // never end an order.
 func (w *cardPayment) undoCard(ctx workflow.Context) (status string, captured bool, err error) {
-	for attempt := 0; ; attempt++ {
-		if attempt > 0 {
-			if err := workflow.Sleep(ctx, min(10*time.Second<<min(attempt-1, 5), 5*time.Minute)); err != nil {
-				return "", false, err
+	_, err = untilAnswered.until(ctx, func(int) bool {
+		st, serr := w.cardStatus(ctx)
+		if serr != nil {
+			if isType(serr, ErrTypeNotFound) {
+				status = "NotFound" // never created: nothing to undo
+				return true
 			}
+			w.note(ctx, "status_unknown", errDetail(serr))
+			return false
 		}
-		if status, err = w.cardStatus(ctx); err != nil {
-			if isType(err, ErrTypeNotFound) {
-				return "NotFound", false, nil // never created: nothing to undo
-			}
-			w.note(ctx, "status_unknown", errDetail(err))
-			continue
-		}
-		w.state.Payment.Status = status
-		switch status {
+		w.state.Payment.Status = st
+		status = st
+		switch st {
 		case "Captured", "Partially Captured", "Paid":
-			return status, true, nil
+			captured = true
 		case "Authorized", "Card Verified":
 			if w.confirmedActions(ctx) {
 				voided, lookAgain := w.voidConfirmed(ctx)
 				if lookAgain {
-					continue // refused: it may have been captured meanwhile
+					return false // refused: it may have been captured meanwhile
 				}
 				if !voided {
 					w.attention = ReasonVoidDeclined
-					return status, false, nil
+					return true
 				}
-				return "Voided", false, nil
+			} else if verr := w.void(ctx); verr != nil {
+				w.note(ctx, "void_failed", errDetail(verr))
+				return false // it may have been captured meanwhile: look again
 			}
-			if err := w.void(ctx); err != nil {
-				w.note(ctx, "void_failed", errDetail(err))
-				continue // it may have been captured meanwhile: look again
-			}
-			return "Voided", false, nil
-		default:
-			return status, false, nil
+			status = "Voided"
 		}
+		return true
+	})
+	if err != nil {
+		return "", false, err
 	}
+	return status, captured, nil
 }
 
 func (w *cardPayment) cardStatus(ctx workflow.Context) (string, error) {

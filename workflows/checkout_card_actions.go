@@ -55,12 +55,12 @@ func (w *cardPayment) afterVoid(ctx workflow.Context, why, st string) error {
 // of the wait for an accepted one's outcome.
 const (
 	actionAttempts      = 3
-	actionRetryFirst    = 30 * time.Second
-	actionRetryMax      = 10 * time.Minute
 	actionConfirmWindow = 30 * time.Minute
-	actionPollFirst     = time.Second
-	actionPollMax       = time.Minute
 )
+
+// actionRetries tries a declined void or refund again, each time with a new
+// idempotency key.
+var actionRetries = askAgain{first: 30 * time.Second, max: 10 * time.Minute, attempts: actionAttempts}
 
 // confirmedActions reports whether this run waits for Checkout.com to
 // confirm voids and refunds (versionConfirmedActions).
@@ -75,12 +75,9 @@ func (w *cardPayment) confirmedActions(ctx workflow.Context) bool {
 // reads refunded before the refund is done.
 func (w *cardPayment) refundCardConfirmed(ctx workflow.Context, why string) error {
 	pid := w.state.Payment.ProviderPaymentID
-	for attempt := 1; attempt <= actionAttempts; attempt++ {
-		if attempt > 1 {
-			if err := workflow.Sleep(ctx, backoff(attempt-2, actionRetryFirst, actionRetryMax)); err != nil {
-				return err
-			}
-		}
+	var end func() error // how the order ends, once a try settled it
+	if _, err := actionRetries.until(ctx, func(i int) bool {
+		attempt := i + 1
 		res, err := ckActs.RefundCard.Run(ctx, CardPaymentInput{
 			OrderID: w.in.OrderID, PaymentID: pid, Amount: w.state.Amount, Attempt: attempt,
 		})
@@ -89,9 +86,10 @@ func (w *cardPayment) refundCardConfirmed(ctx workflow.Context, why string) erro
 			// perhaps refunded already): the payment's status says.
 			w.note(ctx, "refund_refused", errDetail(err))
 			if st, serr := w.cardStatus(ctx); serr == nil && st == "Refunded" {
-				return w.refunded(ctx, why, "")
+				end = func() error { return w.refunded(ctx, why, "") }
+				return true
 			}
-			continue
+			return false
 		}
 		w.state.Payment.Status = "Refund Pending"
 		w.note(ctx, "refund_requested", fmt.Sprintf("attempt %d, action %s", attempt, res.ID))
@@ -99,15 +97,24 @@ func (w *cardPayment) refundCardConfirmed(ctx workflow.Context, why string) erro
 		out := w.confirmAction(ctx, "Refund", res.ID)
 		switch {
 		case out.Found && out.Approved:
-			return w.refunded(ctx, why, res.ID)
+			end = func() error { return w.refunded(ctx, why, res.ID) }
 		case out.Found:
 			w.state.Payment.Status = "Refund Declined"
 			w.note(ctx, "refund_declined", fmt.Sprintf("attempt %d: %s %s", attempt, out.ResponseCode, out.ResponseSummary))
 			w.save(ctx)
+			return false
 		default:
 			// Accepted, outcome unknown: another refund could pay twice.
-			return w.needsAttention(ctx, ReasonRefundDeclined, fmt.Sprintf("%s; refund %s accepted but not confirmed within %s", why, res.ID, actionConfirmWindow))
+			end = func() error {
+				return w.needsAttention(ctx, ReasonRefundDeclined, fmt.Sprintf("%s; refund %s accepted but not confirmed within %s", why, res.ID, actionConfirmWindow))
+			}
 		}
+		return true
+	}); err != nil {
+		return err
+	}
+	if end != nil {
+		return end()
 	}
 	return w.needsAttention(ctx, ReasonRefundDeclined, fmt.Sprintf("%s; Checkout.com declined the refund %d times", why, actionAttempts))
 }
@@ -127,27 +134,28 @@ func (w *cardPayment) refunded(ctx workflow.Context, why, refundID string) error
 // at once when an event about the payment arrives (events are only a
 // hint). Found false means no outcome within actionConfirmWindow.
 func (w *cardPayment) confirmAction(ctx workflow.Context, kind, actionID string) CardActionResult {
-	deadline := workflow.Now(ctx).Add(actionConfirmWindow)
-	for attempt := 0; ; attempt++ {
+	var found CardActionResult
+	poll := askAgain{first: time.Second, max: time.Minute, within: actionConfirmWindow, wait: w.waitHint}
+	_, _ = poll.until(ctx, func(int) bool { // waitHint is never cut short
 		out, err := ckActs.GetCardAction.Run(ctx, CardActionInput{
 			OrderID: w.in.OrderID, PaymentID: w.state.Payment.ProviderPaymentID, ActionID: actionID, Kind: kind,
 		})
-		if err == nil && out.Found {
-			return out
-		}
 		if err != nil {
 			w.note(ctx, "status_unknown", errDetail(err))
+			return false
 		}
-		if !workflow.Now(ctx).Before(deadline) {
-			return CardActionResult{}
-		}
-		w.waitHint(ctx, backoff(attempt, actionPollFirst, actionPollMax))
+		found = out
+		return out.Found
+	})
+	if !found.Found {
+		return CardActionResult{}
 	}
+	return found
 }
 
 // waitHint waits for d or for a payment event, whichever comes first; the
 // event is recorded on the timeline.
-func (w *cardPayment) waitHint(ctx workflow.Context, d time.Duration) {
+func (w *cardPayment) waitHint(ctx workflow.Context, d time.Duration) error {
 	tctx, cancel := workflow.WithCancel(ctx)
 	defer cancel()
 	sel := workflow.NewSelector(ctx)
@@ -158,6 +166,7 @@ func (w *cardPayment) waitHint(ctx workflow.Context, d time.Duration) {
 		w.note(ctx, "webhook", fmt.Sprintf("%s %s %s", ev.Provider, ev.Type, ev.PaymentID))
 	})
 	sel.Select(ctx)
+	return nil
 }
 
 // voidConfirmed voids the authorisation and waits for Checkout.com to
@@ -167,18 +176,15 @@ func (w *cardPayment) waitHint(ctx workflow.Context, d time.Duration) {
 // payment's status again.
 func (w *cardPayment) voidConfirmed(ctx workflow.Context) (voided, lookAgain bool) {
 	pid := w.state.Payment.ProviderPaymentID
-	for attempt := 1; attempt <= actionAttempts; attempt++ {
-		if attempt > 1 {
-			if err := workflow.Sleep(ctx, backoff(attempt-2, actionRetryFirst, actionRetryMax)); err != nil {
-				return false, false
-			}
-		}
+	_, _ = actionRetries.until(ctx, func(i int) bool { // cut short: not voided
+		attempt := i + 1
 		res, err := ckActs.VoidCard.Run(ctx, CardPaymentInput{
 			OrderID: w.in.OrderID, PaymentID: pid, Amount: w.state.Amount, Attempt: attempt,
 		})
 		if err != nil {
 			w.note(ctx, "void_failed", errDetail(err))
-			return false, true
+			lookAgain = true
+			return true
 		}
 		w.note(ctx, "void_requested", fmt.Sprintf("attempt %d, action %s", attempt, res.ID))
 		out := w.confirmAction(ctx, "Void", res.ID)
@@ -186,14 +192,15 @@ func (w *cardPayment) voidConfirmed(ctx workflow.Context) (voided, lookAgain boo
 		case out.Found && out.Approved:
 			w.state.Payment.Status = "Voided"
 			w.note(ctx, "voided", pid+": confirmed by Checkout.com")
-			return true, false
+			voided = true
 		case out.Found:
 			w.note(ctx, "void_declined", fmt.Sprintf("attempt %d: %s %s", attempt, out.ResponseCode, out.ResponseSummary))
 			w.save(ctx)
+			return false
 		default:
 			w.note(ctx, "void_unconfirmed", fmt.Sprintf("void %s accepted but not confirmed within %s", res.ID, actionConfirmWindow))
-			return false, false
 		}
-	}
-	return false, false
+		return true
+	})
+	return voided, lookAgain
 }

@@ -389,33 +389,35 @@ type partOutcome struct {
 // idempotency key, actionAttempts times in all.
 func (w *cardPayment) refundPart(ctx workflow.Context, r Refund) partOutcome {
 	pid := w.state.Payment.ProviderPaymentID
-	for attempt := 1; attempt <= actionAttempts; attempt++ {
-		if attempt > 1 {
-			if err := workflow.Sleep(ctx, backoff(attempt-2, actionRetryFirst, actionRetryMax)); err != nil {
-				return partOutcome{Status: RefundFailed, Detail: err.Error()}
-			}
-		}
+	outcome := partOutcome{Status: RefundFailed, Detail: fmt.Sprintf("Checkout.com declined the refund %d times", actionAttempts)}
+	if _, err := actionRetries.until(ctx, func(i int) bool {
+		attempt := i + 1
 		res, err := ckActs.RefundCardPart.Run(ctx, RefundCardPartInput{
 			OrderID: w.in.OrderID, PaymentID: pid, Amount: r.Amount, Seq: r.Seq, Attempt: attempt,
 		})
 		if err != nil {
 			// Refused outright (403, 422): nothing was refunded.
-			return partOutcome{Status: RefundFailed, Detail: "Checkout.com refused the refund: " + errDetail(err)}
+			outcome = partOutcome{Status: RefundFailed, Detail: "Checkout.com refused the refund: " + errDetail(err)}
+			return true
 		}
 		w.note(ctx, "refund_pending", fmt.Sprintf("%s: attempt %d, action %s", r.RefundID, attempt, res.ID))
 		w.save(ctx)
 		out := w.confirmAction(ctx, "Refund", res.ID)
 		switch {
 		case out.Found && out.Approved:
-			return partOutcome{Status: RefundSucceeded, ProviderRefundID: res.ID}
+			outcome = partOutcome{Status: RefundSucceeded, ProviderRefundID: res.ID}
 		case out.Found:
 			w.note(ctx, "refund_declined", fmt.Sprintf("%s: attempt %d: %s %s", r.RefundID, attempt, out.ResponseCode, out.ResponseSummary))
+			return false
 		default:
-			return partOutcome{Status: RefundUnconfirmed, ProviderRefundID: res.ID,
+			outcome = partOutcome{Status: RefundUnconfirmed, ProviderRefundID: res.ID,
 				Detail: fmt.Sprintf("action %s accepted but not confirmed within %s", res.ID, actionConfirmWindow)}
 		}
+		return true
+	}); err != nil {
+		return partOutcome{Status: RefundFailed, Detail: err.Error()}
 	}
-	return partOutcome{Status: RefundFailed, Detail: fmt.Sprintf("Checkout.com declined the refund %d times", actionAttempts)}
+	return outcome
 }
 
 // refundPart sends r.Amount of the wallet payment back to its payer (a

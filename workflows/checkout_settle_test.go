@@ -188,7 +188,7 @@ func TestCheckoutLostChargeAnswerNothingFound(t *testing.T) {
 	require.Equal(t, StatusFailed, st.Status)
 	require.Equal(t, ReasonPaymentError, st.FailureReason)
 	// Looked up with backoff for the whole window, each lookup on the timeline.
-	require.GreaterOrEqual(t, timelineAt(t, st, StatusFailed).Sub(timelineAt(t, st, "charge_unknown")), chargeLookupWindow)
+	require.GreaterOrEqual(t, timelineAt(t, st, StatusFailed).Sub(timelineAt(t, st, "charge_unknown")), chargeLookup.within)
 	require.Equal(t, h.f.count(ActFindCardPayment), countTimelineStep(st, "charge_lookup"))
 	require.Greater(t, h.f.count(ActFindCardPayment), 5)
 	h.requireCalls(map[string]int{ActChargeCard: 1, ActReleaseStock: 1})

@@ -113,44 +113,42 @@ func (w *walletPayment) rehiveTimeout(ctx workflow.Context) (bool, error) {
 // answers: a transfer that may pay the order is never expired unseen.
 func (w *walletPayment) findRehivePayments(ctx workflow.Context) {
 	since := workflow.GetInfo(ctx).WorkflowStartTime.Add(-time.Minute) // clock skew
-	for attempt := 0; ; attempt++ {
+	_, _ = untilAnswered.until(ctx, func(int) bool {                   // cut short: the timeout goes on with what it knows
 		found, err := ckActs.FindRehivePayments.Run(ctx, FindRehivePaymentsInput{OrderID: w.in.OrderID, Since: since})
-		if err == nil {
-			var fresh []string
-			for _, id := range found.TxIDs {
-				if _, seen := w.seen[id]; !seen {
-					w.seen[id] = RehivePaymentResult{Outcome: RehivePending, TxID: id}
-					fresh = append(fresh, id)
-				}
-			}
-			if len(fresh) > 0 {
-				w.note(ctx, "payment_found", fmt.Sprintf("Rehive credits for the order not heard of: %v", fresh))
-			}
-			return
+		if err != nil {
+			w.note(ctx, "lookup_failed", errDetail(err))
+			return false
 		}
-		w.note(ctx, "lookup_failed", errDetail(err))
-		if err := workflow.Sleep(ctx, backoff(attempt, 10*time.Second, 5*time.Minute)); err != nil {
-			return
+		var fresh []string
+		for _, id := range found.TxIDs {
+			if _, seen := w.seen[id]; !seen {
+				w.seen[id] = RehivePaymentResult{Outcome: RehivePending, TxID: id}
+				fresh = append(fresh, id)
+			}
 		}
-	}
+		if len(fresh) > 0 {
+			w.note(ctx, "payment_found", fmt.Sprintf("Rehive credits for the order not heard of: %v", fresh))
+		}
+		return true
+	})
 }
 
 // verifyUntilAnswered asks Rehive about a transaction until it answers; ok
 // is false when Rehive does not know the transaction.
 func (w *walletPayment) verifyUntilAnswered(ctx workflow.Context, txID string) (res RehivePaymentResult, ok bool, err error) {
-	for attempt := 0; ; attempt++ {
-		res, err := w.verifyRehive(ctx, txID)
-		if err == nil {
-			return res, true, nil
+	_, err = untilAnswered.until(ctx, func(int) bool {
+		var verr error
+		res, verr = w.verifyRehive(ctx, txID)
+		switch {
+		case verr == nil:
+			ok = true
+		case !isType(verr, ErrTypeNotFound):
+			w.note(ctx, "verify_failed", errDetail(verr))
+			return false
 		}
-		if isType(err, ErrTypeNotFound) {
-			return res, false, nil
-		}
-		w.note(ctx, "verify_failed", errDetail(err))
-		if err := workflow.Sleep(ctx, min(10*time.Second<<min(attempt, 5), 5*time.Minute)); err != nil {
-			return res, false, err
-		}
-	}
+		return true
+	})
+	return res, ok, err
 }
 
 func (w *walletPayment) verifyRehive(ctx workflow.Context, txID string) (RehivePaymentResult, error) {

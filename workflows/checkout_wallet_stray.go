@@ -69,13 +69,9 @@ func (w *walletPayment) strayRetry(ctx workflow.Context) bool {
 	return workflow.GetVersion(ctx, versionStrayRetry, workflow.DefaultVersion, 1) == 1
 }
 
-// Bounds of the retries of a wallet reversal Rehive refused: each attempt has
-// its own idempotency key (Rehive replays a refusal for a reused one).
-const (
-	reversalAttempts = 10
-	reversalFirst    = 30 * time.Second
-	reversalMax      = time.Hour
-)
+// reversalRetries tries a wallet reversal Rehive refused again: each attempt
+// has its own idempotency key (Rehive replays a refusal for a reused one).
+var reversalRetries = askAgain{first: 30 * time.Second, max: time.Hour, attempts: 10}
 
 // settleLeftovers settles the wallet payments left unreversed or pending
 // while the order waited for payment.
@@ -103,20 +99,14 @@ func (w *walletPayment) settleLeftovers(ctx workflow.Context) {
 }
 
 // reverseUntilSettled retries a reversal with backoff; a payment that could
-// not be sent back after reversalAttempts stays on the timeline for an
-// operator and the reconciliation.
+// not be sent back after reversalRetries.attempts stays on the timeline for
+// an operator and the reconciliation.
 func (w *walletPayment) reverseUntilSettled(ctx workflow.Context, res RehivePaymentResult) bool {
-	for attempt := 1; attempt <= reversalAttempts; attempt++ {
-		if attempt > 1 {
-			if err := workflow.Sleep(ctx, backoff(attempt-2, reversalFirst, reversalMax)); err != nil {
-				return false
-			}
-		}
-		if w.reverseAttempt(ctx, res, attempt) {
-			return true
-		}
+	reversed, err := reversalRetries.until(ctx, func(i int) bool { return w.reverseAttempt(ctx, res, i+1) })
+	if reversed || err != nil {
+		return reversed
 	}
-	w.note(ctx, "reversal_abandoned", fmt.Sprintf("%s: not sent back after %d attempts; needs an operator", res.TxID, reversalAttempts))
+	w.note(ctx, "reversal_abandoned", fmt.Sprintf("%s: not sent back after %d attempts; needs an operator", res.TxID, reversalRetries.attempts))
 	w.save(ctx)
 	return false
 }

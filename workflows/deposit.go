@@ -60,22 +60,23 @@ func (w *deposit) run(ctx workflow.Context) {
 	// The webhook only says something happened: amounts and accounts come
 	// from the ledger itself.
 	var tx LedgerTxResult
-	for attempt := 0; ; attempt++ {
-		var err error
-		tx, err = cmActs.GetLedgerTx.Run(ctx, LedgerTxRequest{LedgerTxID: w.in.LedgerTxID})
-		if err == nil {
-			break
+	var lookupErr error
+	// The ledger may not show a transaction it just announced: look again
+	// until the stall timer, since a later webhook cannot restart this run.
+	lookup := askAgain{first: 5 * time.Second, max: 5 * time.Minute}
+	if _, err := lookup.until(ctx, func(int) bool {
+		tx, lookupErr = cmActs.GetLedgerTx.Run(ctx, LedgerTxRequest{LedgerTxID: w.in.LedgerTxID})
+		if lookupErr == nil || !isType(lookupErr, ErrTypeNotFound) || w.stall.IsReady() {
+			return true
 		}
-		// The ledger may not show a transaction it just announced: look again
-		// until the stall timer, since a later webhook cannot restart this run.
-		if !isType(err, ErrTypeNotFound) || w.stall.IsReady() {
-			w.setStatus(ctx, DepositFailed, "ledger_lookup_failed", errDetail(err))
-			return
-		}
-		w.note(ctx, "ledger_lookup_retry", errDetail(err))
-		if err := workflow.Sleep(ctx, min(5*time.Second<<min(attempt, 6), 5*time.Minute)); err != nil {
-			return
-		}
+		w.note(ctx, "ledger_lookup_retry", errDetail(lookupErr))
+		return false
+	}); err != nil {
+		return
+	}
+	if lookupErr != nil {
+		w.setStatus(ctx, DepositFailed, "ledger_lookup_failed", errDetail(lookupErr))
+		return
 	}
 	w.ledger.apply(ctx, tx, "read")
 	w.state.LedgerAccount, w.state.Amount, w.state.Currency = tx.Account, tx.Amount, tx.Currency

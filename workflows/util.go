@@ -1,9 +1,6 @@
 package workflows
 
-import (
-	"sort"
-	"time"
-)
+import "sort"
 
 // sortedKeys iterates maps deterministically, as workflow code must.
 func sortedKeys[V any](m map[string]V) []string {
@@ -13,13 +10,4 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
-}
-
-// backoff is first doubled attempt times, at most max.
-func backoff(attempt int, first, max time.Duration) time.Duration {
-	d := first
-	for i := 0; i < attempt && d < max; i++ {
-		d *= 2
-	}
-	return min(d, max)
 }
