@@ -55,6 +55,9 @@ type Reconciler struct {
 	// heard of, as the webhook routes do.
 	TaskQueue    string
 	StallTimeout time.Duration
+	// CreditLookBack bounds how far back the merchant's Rehive credits are
+	// listed for payments whose webhooks were lost.
+	CreditLookBack time.Duration
 }
 
 // Outcome of one subject within a pass.

@@ -174,3 +174,72 @@ func (a *Reconciler) ReconcileUnheardDeposits(ctx context.Context) (workflows.Re
 		return recDone, nil
 	}), nil
 }
+
+// ReconcileMerchantCredits looks at the merchant's Complete Rehive credits
+// naming an order (metadata.order_id) in the last CreditLookBack: a
+// payment whose webhook was lost (a customer who paid twice, or after the
+// order closed) is known from here only. Once the order is terminal, every
+// credit but the one it keeps is sent back, with the ids the checkout
+// derives (whichever comes first, the other finds it made). A credit found
+// final is remembered and not looked at again.
+func (a *Reconciler) ReconcileMerchantCredits(ctx context.Context) (workflows.ReconcilePass, error) {
+	f := rehive.TransactionFilter{TxType: rehive.Credit, Status: rehive.StatusComplete, CreatedAfter: time.Now().Add(-a.CreditLookBack), User: a.Merchant.Email}
+	if a.Merchant.Account != "" {
+		f.Account, f.User = a.Merchant.Account, ""
+	}
+	credits, err := a.Rehive.ListTransactions(ctx, f)
+	if err != nil {
+		return workflows.ReconcilePass{}, fmt.Errorf("list the merchant's credits: %w", err)
+	}
+	quietSince := time.Now().Add(-a.Quiet)
+	var named []rehive.Transaction
+	ids := []string{}
+	for _, c := range credits {
+		if oid, _ := c.Metadata["order_id"].(string); oid != "" && time.UnixMilli(c.Created).Before(quietSince) {
+			named = append(named, c)
+			ids = append(ids, string(c.ID))
+		}
+	}
+	settled, err := a.Store.SettledSubjects(ctx, store.ReconcileRehiveCredit, ids)
+	if err != nil {
+		return workflows.ReconcilePass{}, err
+	}
+	var todo []rehive.Transaction
+	for _, c := range named {
+		if !settled[string(c.ID)] {
+			todo = append(todo, c)
+		}
+	}
+	if len(todo) > a.Page {
+		todo = todo[:a.Page]
+	}
+	return pass(ctx, todo, func(ctx context.Context, c rehive.Transaction, p *workflows.ReconcilePass) (recOutcome, error) {
+		orderID, _ := c.Metadata["order_id"].(string)
+		o, err := a.Store.GetOrder(ctx, orderID)
+		if errors.Is(err, store.ErrNotFound) {
+			return recDone, a.Store.MarkSettled(ctx, store.ReconcileRehiveCredit, string(c.ID), "unknown_order")
+		}
+		if err != nil {
+			return recDeferred, err
+		}
+		if !workflows.IsTerminal(o.Status) {
+			return recDeferred, nil // its workflow owns it
+		}
+		keep := ""
+		switch o.Status {
+		case workflows.StatusFulfilled, workflows.StatusPartiallyRefunded, workflows.StatusRefunded:
+			// The payment the order took: the checkout refunds it, never
+			// the reconciliation.
+			keep = o.CheckoutState().Payment.ProviderPaymentID
+		}
+		final, reversed, err := a.reverseRehivePayment(ctx, orderID, string(c.ID), keep, p)
+		if err != nil || !final {
+			return recDeferred, err
+		}
+		outcome := "kept_or_settled"
+		if reversed {
+			outcome = "reversed"
+		}
+		return recDone, a.Store.MarkSettled(ctx, store.ReconcileRehiveCredit, string(c.ID), outcome)
+	}), nil
+}

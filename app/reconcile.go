@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/payflow/payflow/activities"
+	"github.com/payflow/payflow/breakage"
 	"github.com/payflow/payflow/store"
 	"github.com/payflow/payflow/workflows"
 )
@@ -36,6 +37,10 @@ const (
 	// before the passes that list the providers act on it: its webhook is
 	// answered within seconds when it comes at all.
 	reconcileQuiet = 3 * time.Second
+	// reconcileCreditLookBack bounds the listing of the merchant's Rehive
+	// credits: every wallet payment is one, so a day, well past Rehive's
+	// webhook retries (7 attempts, at most an hour apart).
+	reconcileCreditLookBack = 24 * time.Hour
 )
 
 func (a *App) reconciler() *activities.Reconciler {
@@ -46,6 +51,7 @@ func (a *App) reconciler() *activities.Reconciler {
 		WithdrawalAccount: a.Config.Ledger.WithdrawalAccount,
 		LookBack:          reconcileLookBack, Idle: reconcileIdle, UnstartedAfter: unstartedAfter, Page: reconcilePage,
 		Quiet: reconcileQuiet, TaskQueue: a.Config.TaskQueue, StallTimeout: a.Config.StallTimeout,
+		CreditLookBack: reconcileCreditLookBack,
 	}
 }
 
@@ -54,6 +60,9 @@ func (a *App) reconciler() *activities.Reconciler {
 // process calls it at start: the fixed schedule id makes it one schedule
 // however many processes race.
 func (a *App) EnsureReconcileSchedule(ctx context.Context) error {
+	if breakage.On(breakage.ReconcileOff) {
+		return nil
+	}
 	every := a.Config.ReconcileInterval
 	action := &client.ScheduleWorkflowAction{
 		ID: workflows.ReconcileWorkflowID, Workflow: workflows.ReconcileWorkflowName, TaskQueue: a.Config.TaskQueue,

@@ -53,3 +53,20 @@ func (s *Store) KnownDeposits(ctx context.Context, ledgerTxIDs []string) (map[st
 func (s *Store) RecordReconcileAction(ctx context.Context, kind, id, action, detail string) error {
 	return s.inTx(ctx, func(tx *sqlx.Tx) error { return recordAction(ctx, tx, kind, id, action, detail) })
 }
+
+// ReconcileRehiveCredit is the kind of a merchant credit the reconciliation
+// has found final (kept by its order or sent back), in reconcile_settled.
+const ReconcileRehiveCredit = "rehive_credit"
+
+// SettledSubjects returns those of ids of kind that are settled for good.
+func (s *Store) SettledSubjects(ctx context.Context, kind string, ids []string) (map[string]bool, error) {
+	var got []string
+	if err := s.db.SelectContext(ctx, &got, `SELECT subject_id FROM reconcile_settled WHERE kind = $1 AND subject_id = ANY($2)`, kind, pq.Array(ids)); err != nil {
+		return nil, err
+	}
+	out := make(map[string]bool, len(got))
+	for _, id := range got {
+		out[id] = true
+	}
+	return out, nil
+}

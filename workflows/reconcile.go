@@ -20,9 +20,13 @@ func Reconcile(ctx workflow.Context) (ReconcileReport, error) {
 		// Work left over waits for the next run rather than a tight retry.
 		RetryPolicy: &temporal.RetryPolicy{InitialInterval: 5 * time.Second, MaximumAttempts: 2},
 	})
+	// Runs that began before a pass was added replay without it.
 	passes := ReconcilePasses
-	if workflow.GetVersion(ctx, versionReconcileUnheard, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+	switch workflow.GetVersion(ctx, versionReconcileUnheard, workflow.DefaultVersion, 2) {
+	case workflow.DefaultVersion:
 		passes = passes[:len(passes)-len(unheardPasses)]
+	case 1:
+		passes = passes[:len(passes)-1] // before ReconcileMerchantCredits
 	}
 	report := ReconcileReport{Passes: []ReconcilePass{}}
 	for _, name := range passes {
@@ -53,13 +57,14 @@ const (
 	// heard of.
 	ActReconcileUnheardRehive   = "ReconcileUnheardRehive"   // managed transactions with a transition no run took up
 	ActReconcileUnheardDeposits = "ReconcileUnheardDeposits" // ledger deposits with no workflow
+	ActReconcileMerchantCredits = "ReconcileMerchantCredits" // wallet payments a terminal order does not keep
 )
 
-// versionReconcileUnheard: the unheard passes run after the others (runs
-// that began before them replay without).
+// versionReconcileUnheard: the passes that list the providers run after the
+// others (1: Rehive transitions and ledger deposits; 2: merchant credits).
 const versionReconcileUnheard = "reconcile-unheard"
 
-var unheardPasses = []string{ActReconcileUnheardRehive, ActReconcileUnheardDeposits}
+var unheardPasses = []string{ActReconcileUnheardRehive, ActReconcileUnheardDeposits, ActReconcileMerchantCredits}
 
 // ReconcilePasses run in this order: an order settled by one pass is no
 // longer a candidate of the next.

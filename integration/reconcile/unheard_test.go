@@ -92,3 +92,59 @@ func TestUnheardInstantDepositCreditedByReconciliation(t *testing.T) {
 		t.Fatalf("want one %s action, got %+v", workflows.RecDepositStarted, acts)
 	}
 }
+
+// A customer pays a wallet order twice from the browser; the second
+// transfer's webhooks are all lost after the order was fulfilled. Only the
+// reconciliation, listing the merchant's credits, finds the duplicate and
+// sends it back; the payment the order keeps is left alone.
+func TestUnheardDuplicateWalletPaymentReversed(t *testing.T) {
+	sku := product(t, 1300, 5)
+	order := uid("ord")
+	r := env.API(t, http.MethodPost, "/v1/checkouts", map[string]any{
+		"order_id": order, "currency": "USD", "lines": []map[string]any{{"sku": sku, "quantity": 1}},
+		"customer": map[string]any{"email": "ada@example.com"}, "payment": map[string]any{"method": "rehive"},
+	})
+	if r.Status != http.StatusCreated {
+		t.Fatalf("create checkout: %d %s", r.Status, r.Body)
+	}
+	waitStatus(t, order, workflows.StatusAwaitingPayment)
+	cust := rehiveCustomer(t, map[string]int64{"USD": 100_000})
+	var m struct{ Email string }
+	env.SandboxCall(t, http.MethodGet, "/sandbox/rehive/_control/merchant", nil).JSON(t, &m)
+	pay := func() {
+		if r := env.SandboxCall(t, http.MethodPost, "/sandbox/rehive/_control/transactions", map[string]any{
+			"user": cust.Email, "tx_type": "debit", "currency": "USD", "amount": 1300,
+			"partner": m.Email, "metadata": map[string]any{"order_id": order}, "status": "Pending",
+		}); r.Status >= 300 {
+			t.Fatalf("transfer: %d %s", r.Status, r.Body)
+		}
+	}
+	pay()
+	kept := waitStatus(t, order, workflows.StatusFulfilled).Payment.ProviderPaymentID
+	setFaults(t, "rehive", map[string]any{"drop_webhooks": true})
+	defer setFaults(t, "rehive", map[string]any{})
+	pay()
+
+	reversals := func() (n int, of []any) {
+		for _, tx := range rehiveTxs(t) {
+			if tx.Metadata["refund_for_order"] == order && tx.TxType == "credit" && tx.Status == workflows.RehiveTxComplete && tx.Amount == 1300 {
+				n++
+				of = append(of, tx.Metadata["refund_of"])
+			}
+		}
+		return n, of
+	}
+	reconcileUntil(t, "the duplicate sent back", func() bool { n, _ := reversals(); return n > 0 })
+	reconcile(t)
+	n, of := reversals()
+	if n != 1 || of[0] == kept {
+		t.Fatalf("want one reversal, not of the kept payment %s: %d %v", kept, n, of)
+	}
+	if st := getCheckout(t, order); st.Status != workflows.StatusFulfilled {
+		t.Fatalf("order: %s", st.Status)
+	}
+	acts, err := env.App.Store.ReconcileActions(context.Background(), store.ReconcileOrder, order)
+	if err != nil || len(acts) != 1 || acts[0].Action != workflows.RecReversed {
+		t.Fatalf("want one %s action on the order, got %+v (%v)", workflows.RecReversed, acts, err)
+	}
+}
