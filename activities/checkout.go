@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/payflow/payflow/breakage"
 	"github.com/payflow/payflow/money"
 	"github.com/payflow/payflow/providers/checkoutcom"
 	"github.com/payflow/payflow/providers/httpx"
@@ -35,7 +36,9 @@ var _ workflows.CheckoutActivities = (*Checkout)(nil)
 
 // idempotencyKey derives a provider idempotency key from the order: a retry
 // of the same step sends the same key, so nothing is charged twice.
-func idempotencyKey(orderID, step string) string { return "payflow-" + orderID + "-" + step }
+func idempotencyKey(orderID, step string) string {
+	return breakage.Key("payflow-" + orderID + "-" + step)
+}
 
 // attemptKey is the key of one attempt of a step that is tried again after
 // the provider declined it: a new attempt is a new intended effect, so it has

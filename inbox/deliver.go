@@ -11,6 +11,7 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
+	"github.com/payflow/payflow/breakage"
 	"github.com/payflow/payflow/store"
 	"github.com/payflow/payflow/workflows"
 )
@@ -137,6 +138,9 @@ func (d *Deliverer) Relay(ctx context.Context, every, minAge time.Duration) {
 // RelayOnce makes one pass over the events that are due. Each is leased
 // for the pass, so several API replicas can relay side by side.
 func (d *Deliverer) RelayOnce(ctx context.Context, minAge time.Duration) {
+	if breakage.On(breakage.RelayOff) {
+		return
+	}
 	const perEvent = 5 * time.Second
 	// A relay that cannot reach Temporal claims nothing: it would only push
 	// the events' next attempts back while a healthy replica could deliver.

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/payflow/payflow/breakage"
 )
 
 // cardPayment is a checkout paid by card through Checkout.com: a charge,
@@ -100,6 +102,8 @@ func isCaptured(status string) bool {
 	switch status {
 	case "Captured", "Partially Captured", "Paid":
 		return true
+	case "Authorized":
+		return breakage.On(breakage.FulfilOnAuthorisation)
 	}
 	return false
 }
