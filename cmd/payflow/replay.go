@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -30,6 +31,12 @@ func runReplay(ctx context.Context, cfg config.Config, logger *slog.Logger) erro
 	if err := fs.Parse(os.Args[2:]); err != nil {
 		return err
 	}
+	wanted := strings.Split(*types, ",")
+	for _, t := range wanted {
+		if !slices.Contains(replay.Types, t) {
+			return fmt.Errorf("-types: %q is not a payflow workflow type (%s)", t, strings.Join(replay.Types, ", "))
+		}
+	}
 	opts, metrics, err := app.TemporalOptions(cfg, logger, prometheus.NewRegistry())
 	if err != nil {
 		return err
@@ -43,7 +50,7 @@ func runReplay(ctx context.Context, cfg config.Config, logger *slog.Logger) erro
 	}
 	defer c.Close()
 	rep, err := replay.Running(ctx, c, replay.Options{
-		Namespace: cfg.Namespace, Types: strings.Split(*types, ","), Limit: *limit,
+		Namespace: cfg.Namespace, Types: wanted, Limit: *limit,
 		DataConverter: opts.DataConverter, FailureConverter: opts.FailureConverter, Logger: logger,
 	}, os.Stdout)
 	if err != nil {
