@@ -13,7 +13,7 @@ import (
 
 // Checkout scenarios (PRODUCT.md flow 1) and their weights.
 var checkoutScenarios = []weighted{
-	{"card_approved", 20}, {"card_declined", 6}, {"card_3ds_approved", 6}, {"card_3ds_declined", 4},
+	{"card_approved", 20}, {"card_declined", 6}, {"card_capture_declined", 3}, {"card_3ds_approved", 6}, {"card_3ds_declined", 4},
 	{"card_3ds_abandoned", 3}, {"wallet_api", 10}, {"wallet_browser", 8}, {"wallet_wrong_amount", 4},
 	{"wallet_duplicate", 4}, {"wallet_abandoned", 3}, {"cancel_before_payment", 6}, {"cancel_after_payment", 6},
 }
@@ -21,10 +21,13 @@ var checkoutScenarios = []weighted{
 // checkoutExpected is where each scenario must end. A checkout of the
 // scarce product may also fail out of stock, whatever its scenario.
 var checkoutExpected = map[string][]string{
-	"card_approved":     {workflows.StatusFulfilled},
-	"card_declined":     {workflows.StatusFailed},
-	"card_3ds_approved": {workflows.StatusFulfilled},
-	"card_3ds_declined": {workflows.StatusFailed},
+	"card_approved": {workflows.StatusFulfilled},
+	"card_declined": {workflows.StatusFailed},
+	// Authorised, then the capture is declined: an authorisation is not a
+	// payment, so never fulfilled.
+	"card_capture_declined": {workflows.StatusFailed},
+	"card_3ds_approved":     {workflows.StatusFulfilled},
+	"card_3ds_declined":     {workflows.StatusFailed},
 	// Never completed by the customer: the payment timeout expires it.
 	"card_3ds_abandoned": {workflows.StatusExpired},
 	"wallet_api":         {workflows.StatusFulfilled},
@@ -41,7 +44,9 @@ var checkoutExpected = map[string][]string{
 const (
 	cardApproved = "4242424242424242"
 	cardDeclined = "4000000000000002"
-	card3DS      = "4000000000003220"
+	// cardCaptureDeclined is approved, then its capture is declined.
+	cardCaptureDeclined = "4000000000000259"
+	card3DS             = "4000000000003220"
 )
 
 func (r *run) setup(ctx context.Context) error {
@@ -76,6 +81,8 @@ func (r *run) checkout(ctx context.Context, j *job) {
 		switch j.scenario {
 		case "card_declined":
 			card = cardDeclined
+		case "card_capture_declined":
+			card = cardCaptureDeclined
 		case "card_3ds_approved", "card_3ds_declined", "card_3ds_abandoned":
 			card = card3DS
 		}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/payflow/payflow/breakage"
 	"github.com/payflow/payflow/config"
 	"github.com/payflow/payflow/deploy"
 	"github.com/payflow/payflow/soak"
@@ -62,6 +63,11 @@ func runSoak(ctx context.Context, cfg config.Config, logger *slog.Logger) error 
 		f.seed = rand.Uint64()
 	}
 	fmt.Printf("soak seed %d (replay with --seed %d)\n", f.seed, f.seed)
+	if ks := breakage.Active(); len(ks) > 0 {
+		// A self-check: this binary, and so every process of the shape,
+		// is broken on purpose; the soak must fail.
+		fmt.Printf("soak: this build is broken on purpose: %v\n", ks)
+	}
 	opts := soak.Options{Checkouts: f.checkouts, Transactions: f.transactions, Deposits: f.deps, Concurrency: f.conc,
 		Faults: f.faults, Seed: f.seed, Logf: func(s string, a ...any) { logger.Info(fmt.Sprintf(s, a...)) }}
 	if f.kills {
