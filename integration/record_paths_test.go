@@ -80,6 +80,13 @@ func TestRecordCheckoutPaths(t *testing.T) {
 		waitStatus(t, order, 20*time.Second, workflows.StatusCancelled)
 		recordWorkflow(t, workflows.CheckoutWorkflowID(order), "checkout_card_cancelled")
 	})
+	t.Run("card_3ds_expired", func(t *testing.T) {
+		t.Parallel()
+		order := uid("ord")
+		createCheckout(t, checkoutBody(order, product(t, 1500, 3), 1, "card", cardToken(t, card3DS)))
+		waitStatus(t, order, 30*time.Second, workflows.StatusExpired)
+		recordWorkflow(t, workflows.CheckoutWorkflowID(order), "checkout_card_3ds_expired")
+	})
 	t.Run("wallet_paid", func(t *testing.T) {
 		t.Parallel()
 		order := uid("ord")
@@ -103,6 +110,16 @@ func TestRecordCheckoutPaths(t *testing.T) {
 
 func TestRecordCurrencyManagerPaths(t *testing.T) {
 	t.Parallel()
+	t.Run("withdrawal", func(t *testing.T) {
+		t.Parallel()
+		u := rehiveCustomer(t, map[string]int64{xlm: 10 * xlmAmount})
+		dest := uid("ledger-acct")
+		linkAccount(t, u.Account, dest)
+		tx := userTx(t, map[string]any{"user": u.Email, "tx_type": "debit", "currency": xlm, "amount": xlmAmount,
+			"metadata": map[string]any{workflows.MetaLedgerAccount: dest}})
+		waitCMTx(t, tx.ID, workflows.TxStatusComplete, cmWait)
+		recordWorkflow(t, workflows.RehiveTxWorkflowID(tx.ID), "rehive_withdrawal_complete")
+	})
 	t.Run("transfer", func(t *testing.T) {
 		t.Parallel()
 		from, to := rehiveCustomer(t, map[string]int64{xlm: 10 * xlmAmount}), rehiveCustomer(t, nil)
