@@ -30,9 +30,14 @@ import (
 // token (the API keys when unset) — the Temporal CLI's --codec-auth, or a
 // UI that forwards an access token equal to one — or the codec session
 // cookie that /codec/login sets after an operator types a token. The cookie
-// holds an expiring HMAC of the token, not the token, is HttpOnly, limited
-// to /codec and SameSite=Strict: the UI and the API must be same-site (e.g.
-// sibling subdomains, or 127.0.0.1 on two ports in dev).
+// holds an expiring HMAC of the token, not the token, and is HttpOnly and
+// limited to /codec. With an http UI (dev) it is SameSite=Strict, so the UI
+// and the API must be same-site (127.0.0.1 on two ports); with an https UI it
+// is Secure and SameSite=None, so a UI on another site (Temporal Cloud's,
+// with "include cross-origin credentials") can send it. Other sites gain
+// nothing from that: a POST without application/json is refused before
+// decoding, one with it needs a preflight, which only the UI's origin
+// passes, and nothing here changes state.
 
 const (
 	codecCookie     = "payflow_codec"
@@ -205,9 +210,13 @@ func (cs *codecServer) login(c *fiber.Ctx) error {
 		return cs.renderLogin(c, http.StatusUnauthorized, "That token is not accepted.")
 	}
 	exp := cs.now().Add(codecSessionTTL).Unix()
+	sameSite := fiber.CookieSameSiteStrictMode
+	if cs.secure {
+		sameSite = fiber.CookieSameSiteNoneMode
+	}
 	c.Cookie(&fiber.Cookie{
 		Name: codecCookie, Value: strconv.FormatInt(exp, 10) + "." + sessionMAC(token, exp),
-		Path: "/codec", MaxAge: int(codecSessionTTL.Seconds()), HTTPOnly: true, Secure: cs.secure, SameSite: fiber.CookieSameSiteStrictMode,
+		Path: "/codec", MaxAge: int(codecSessionTTL.Seconds()), HTTPOnly: true, Secure: cs.secure, SameSite: sameSite,
 	})
 	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
 	c.Set(fiber.HeaderContentSecurityPolicy, "default-src 'none'; frame-ancestors 'none'")

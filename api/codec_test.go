@@ -163,6 +163,17 @@ func TestCodecLoginSetsASessionCookieTheUICanUse(t *testing.T) {
 	}
 }
 
+// With an https UI (another site, such as Temporal Cloud's) the cookie is
+// Secure and SameSite=None, so that UI's credentialed calls carry it.
+func TestCodecCookieForAnHTTPSUIIsCrossSite(t *testing.T) {
+	app, _ := codecApp(t, map[string]string{"PAYFLOW_CODEC_KEYS": config.DevCodecKeys, "PAYFLOW_UI_URL": "https://cloud.temporal.io"})
+	resp, _ := do(t, app, codecReq{"POST", "/codec/login", "token=dev-key", map[string]string{"Content-Type": "application/x-www-form-urlencoded"}})
+	cookie := resp.Header.Get("Set-Cookie")
+	if resp.StatusCode != 200 || !strings.Contains(cookie, "secure") || !strings.Contains(cookie, "SameSite=None") {
+		t.Fatalf("login: %d cookie %q", resp.StatusCode, cookie)
+	}
+}
+
 func TestCodecSessionExpires(t *testing.T) {
 	cs := &codecServer{tokens: []string{"tok-0123456789abcdef"}}
 	cs.now = func() time.Time { return time.Unix(1000, 0) }
