@@ -214,6 +214,10 @@ func (s *server) startCheckout(ctx context.Context, b checkoutBody, order store.
 		TaskQueue:                s.Config.TaskQueue,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		// Where a worker runs on this client (payflow dev, the in-process
+		// stack), the server hands it the first workflow task in the start's
+		// answer instead of through matching; elsewhere the SDK asks nothing.
+		EnableEagerStart: true,
 		TypedSearchAttributes: temporal.NewSearchAttributes(
 			workflows.SAOrderID.ValueSet(b.OrderID), workflows.SAStatus.ValueSet(workflows.StatusPending)),
 	}, workflows.CheckoutWorkflowName, workflows.CheckoutInput{
