@@ -11,6 +11,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -54,8 +55,11 @@ type Options struct {
 	// Kills: process faults, a comma-separated subset of KillKinds
 	// (production shape only); empty for none.
 	Kills string
-	Seed  uint64
-	Logf  func(format string, args ...any)
+	// Scenarios, when set, restricts the draw to these scenarios (a
+	// self-check aims at the one a breakage must fail).
+	Scenarios []string
+	Seed      uint64
+	Logf      func(format string, args ...any)
 }
 
 // Report is what a soak did and what it found.
@@ -267,6 +271,17 @@ func parseKinds(s string, known []string) ([]string, error) {
 // plan draws every scenario instance from the seed, interleaving the flows.
 func (r *run) plan(rng *rand.Rand) {
 	add := func(flow string, n int, table []weighted) {
+		if len(r.opts.Scenarios) > 0 {
+			var only []weighted
+			for _, s := range table {
+				if slices.Contains(r.opts.Scenarios, s.name) {
+					only = append(only, s)
+				}
+			}
+			if table = only; len(table) == 0 {
+				return
+			}
+		}
 		for range n {
 			r.jobs = append(r.jobs, &job{flow: flow, scenario: pick(rng, table), rng: rand.New(rand.NewPCG(rng.Uint64(), rng.Uint64()))})
 		}
