@@ -222,7 +222,7 @@ func TestOpenAPIOperations(t *testing.T) {
 		}
 	}
 	// The creating POSTs that honour Idempotency-Key.
-	for _, name := range []string{"POST /v1/checkouts", "POST /v1/checkouts/{order_id}/rehive/pay"} {
+	for _, name := range []string{"POST /v1/checkouts", "POST /v1/checkouts/{order_id}/rehive/pay", "POST /v1/checkouts/{order_id}/refunds"} {
 		method, path, _ := strings.Cut(name, " ")
 		var op operation
 		if err := json.Unmarshal(doc.Paths[path][strings.ToLower(method)], &op); err != nil {
