@@ -20,19 +20,13 @@ import (
 	"go.temporal.io/sdk/converter"
 	tlog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
-	"go.temporal.io/sdk/workflow"
 
 	"github.com/payflow/payflow/workflows"
 )
 
 // Register registers payflow's workflows under their names, as the worker
-// does (worker.New).
-func Register(r worker.WorkflowReplayer) {
-	r.RegisterWorkflowWithOptions(workflows.Checkout, workflow.RegisterOptions{Name: workflows.CheckoutWorkflowName})
-	r.RegisterWorkflowWithOptions(workflows.RehiveTransaction, workflow.RegisterOptions{Name: workflows.RehiveTxWorkflowName})
-	r.RegisterWorkflowWithOptions(workflows.LedgerDeposit, workflow.RegisterOptions{Name: workflows.DepositWorkflowName})
-	r.RegisterWorkflowWithOptions(workflows.Reconcile, workflow.RegisterOptions{Name: workflows.ReconcileWorkflowName})
-}
+// does.
+func Register(r worker.WorkflowReplayer) { workflows.RegisterWorkflows(r) }
 
 // Types are the workflow types payflow runs.
 var Types = []string{workflows.CheckoutWorkflowName, workflows.RehiveTxWorkflowName, workflows.DepositWorkflowName, workflows.ReconcileWorkflowName}

@@ -7,7 +7,6 @@ import (
 
 	"go.temporal.io/sdk/client"
 	sdkworker "go.temporal.io/sdk/worker"
-	"go.temporal.io/sdk/workflow"
 
 	"github.com/payflow/payflow/activities"
 	"github.com/payflow/payflow/workflows"
@@ -28,10 +27,7 @@ func New(c client.Client, taskQueue string, d Deps) sdkworker.Worker {
 		WorkerStopTimeout:                  20 * time.Second,
 		MaxConcurrentActivityExecutionSize: 200,
 	})
-	w.RegisterWorkflowWithOptions(workflows.Checkout, workflow.RegisterOptions{Name: workflows.CheckoutWorkflowName})
-	w.RegisterWorkflowWithOptions(workflows.RehiveTransaction, workflow.RegisterOptions{Name: workflows.RehiveTxWorkflowName})
-	w.RegisterWorkflowWithOptions(workflows.LedgerDeposit, workflow.RegisterOptions{Name: workflows.DepositWorkflowName})
-	w.RegisterWorkflowWithOptions(workflows.Reconcile, workflow.RegisterOptions{Name: workflows.ReconcileWorkflowName})
+	workflows.RegisterWorkflows(w)
 	workflows.RegisterCheckoutActivities(w, d.Checkout)
 	workflows.RegisterCurrencyActivities(w, d.CurrencyManager)
 	// The reconciliation's passes are its methods, by name (workflows.ReconcilePasses).
