@@ -30,6 +30,7 @@ var Vars = []Var{
 	{"TEMPORAL_ADDRESS", "127.0.0.1:7233", "Temporal frontend (dev: the embedded server listens here)", false},
 	{"TEMPORAL_NAMESPACE", "default", "Temporal namespace", false},
 	{"PAYFLOW_TASK_QUEUE", "payflow", "Temporal task queue of the worker", false},
+	{"PAYFLOW_WORKER_STICKY_CACHE", "10000", "worker: workflows kept in memory between their tasks (the SDK's sticky cache; 10000 is its default). A smaller cache bounds the worker's memory; an evicted workflow replays its history at its next task", false},
 	{"PAYFLOW_TEMPORAL_TLS_CA", "", "PEM file of the CA that signs the Temporal frontend's certificate (TLS to Temporal is on when any PAYFLOW_TEMPORAL_TLS_* or PAYFLOW_TEMPORAL_API_KEY is set; without a CA the system roots are used)", false},
 	{"PAYFLOW_TEMPORAL_TLS_CERT", "", "PEM client certificate for mTLS to Temporal (with PAYFLOW_TEMPORAL_TLS_KEY; Temporal Cloud mTLS namespaces)", false},
 	{"PAYFLOW_TEMPORAL_TLS_KEY", "", "PEM private key of PAYFLOW_TEMPORAL_TLS_CERT", false},
@@ -89,6 +90,8 @@ type Config struct {
 	TemporalAddress string
 	Namespace       string
 	TaskQueue       string
+	// WorkerStickyCache is the worker process's sticky workflow cache size.
+	WorkerStickyCache int
 	// TemporalTLS and TemporalAPIKey reach a Temporal server over TLS, such
 	// as Temporal Cloud.
 	TemporalTLS    TemporalTLS
@@ -186,12 +189,13 @@ func Load(getenv func(string) string) (Config, error) {
 		return d
 	}
 	c := Config{
-		DatabaseURL:     get("DATABASE_URL"),
-		DBMaxOpenConns:  num("PAYFLOW_DB_MAX_OPEN_CONNS"),
-		DBMaxIdleConns:  num("PAYFLOW_DB_MAX_IDLE_CONNS"),
-		TemporalAddress: get("TEMPORAL_ADDRESS"),
-		Namespace:       get("TEMPORAL_NAMESPACE"),
-		TaskQueue:       get("PAYFLOW_TASK_QUEUE"),
+		DatabaseURL:       get("DATABASE_URL"),
+		DBMaxOpenConns:    num("PAYFLOW_DB_MAX_OPEN_CONNS"),
+		DBMaxIdleConns:    num("PAYFLOW_DB_MAX_IDLE_CONNS"),
+		TemporalAddress:   get("TEMPORAL_ADDRESS"),
+		Namespace:         get("TEMPORAL_NAMESPACE"),
+		TaskQueue:         get("PAYFLOW_TASK_QUEUE"),
+		WorkerStickyCache: num("PAYFLOW_WORKER_STICKY_CACHE"),
 		TemporalTLS: TemporalTLS{
 			CAFile: get("PAYFLOW_TEMPORAL_TLS_CA"), CertFile: get("PAYFLOW_TEMPORAL_TLS_CERT"),
 			KeyFile: get("PAYFLOW_TEMPORAL_TLS_KEY"), ServerName: get("PAYFLOW_TEMPORAL_TLS_SERVER_NAME"),
