@@ -97,10 +97,12 @@ func (a *Reconciler) handOverTransition(ctx context.Context, tx rehive.Transacti
 	wfID := workflows.RehiveTxWorkflowID(id)
 	ev := workflows.RehiveEvent{EventID: "reconcile:" + string(waiting.ID), Event: "transaction.transition.create", TxID: id,
 		TransitionID: string(waiting.ID), Status: tx.Status, Currency: tx.Currency.Code}
+	md := workflows.RehiveTxMetadata(id, tx.TxType, tx.Subtype, tx.Status, tx.AbsAmount(), tx.Currency.Code)
 	_, err = a.Temporal.SignalWithStartWorkflow(ctx, wfID, workflows.SignalRehiveEvent, ev, client.StartWorkflowOptions{
 		ID: wfID, TaskQueue: a.TaskQueue,
 		// A closed run is final, as for the webhook route.
 		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		StaticSummary:         md.Summary, StaticDetails: md.Details,
 	}, workflows.RehiveTxWorkflowName, workflows.RehiveTxInput{TxID: id, StallTimeout: a.StallTimeout})
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if errors.As(err, &started) {
@@ -156,8 +158,10 @@ func (a *Reconciler) ReconcileUnheardDeposits(ctx context.Context) (workflows.Re
 		ev := workflows.LedgerEvent{EventID: "reconcile:" + d.ID, Type: "transaction.incoming", LedgerTxID: d.ID, TxType: string(d.Type),
 			Status: string(d.Status), Account: d.Account, Amount: d.Amount, Currency: d.Currency,
 			Confirmations: d.Confirmations, RequiredConfirmations: d.RequiredConfirmations, FailureReason: d.FailureReason}
+		md := workflows.DepositMetadata(d.ID, d.Amount, d.Currency, d.Account)
 		_, err := a.Temporal.SignalWithStartWorkflow(ctx, wfID, workflows.SignalLedgerEvent, ev, client.StartWorkflowOptions{
 			ID: wfID, TaskQueue: a.TaskQueue, WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+			StaticSummary: md.Summary, StaticDetails: md.Details,
 		}, workflows.DepositWorkflowName, workflows.DepositInput{LedgerTxID: d.ID, StallTimeout: a.StallTimeout})
 		var started *serviceerror.WorkflowExecutionAlreadyStarted
 		if errors.As(err, &started) {

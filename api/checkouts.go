@@ -207,6 +207,11 @@ func (s *server) startCheckout(ctx context.Context, b checkoutBody, order store.
 	for i, l := range b.Lines {
 		lines[i] = workflows.LineInput{SKU: l.SKU, Quantity: l.Quantity}
 	}
+	in := workflows.CheckoutInput{
+		OrderID: b.OrderID, Currency: b.Currency, Lines: lines, CustomerEmail: b.Customer.Email, Method: b.Payment.Method,
+		PaymentTimeout: s.Config.PaymentTimeout, RefundWindow: refundWindow, LateWindow: s.Config.LateWindow,
+	}
+	md := workflows.CheckoutMetadata(in, order.Amount) // what the Web UI shows of the order
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	run, err := s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
@@ -220,10 +225,9 @@ func (s *server) startCheckout(ctx context.Context, b checkoutBody, order store.
 		EnableEagerStart: true,
 		TypedSearchAttributes: temporal.NewSearchAttributes(
 			workflows.SAOrderID.ValueSet(b.OrderID), workflows.SAStatus.ValueSet(workflows.StatusPending)),
-	}, workflows.CheckoutWorkflowName, workflows.CheckoutInput{
-		OrderID: b.OrderID, Currency: b.Currency, Lines: lines, CustomerEmail: b.Customer.Email, Method: b.Payment.Method,
-		PaymentTimeout: s.Config.PaymentTimeout, RefundWindow: refundWindow, LateWindow: s.Config.LateWindow,
-	})
+		StaticSummary: md.Summary,
+		StaticDetails: md.Details,
+	}, workflows.CheckoutWorkflowName, in)
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if errors.As(err, &started) {
 		return started.RunId, nil // it ran and closed already

@@ -47,6 +47,8 @@ func (d *Deliverer) Deliver(ctx context.Context, rec store.InboxEvent, r Route) 
 			TaskQueue: d.TaskQueue,
 			// A closed workflow is final: a late event must not start it again.
 			WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+			StaticSummary:         r.Start.Metadata.Summary,
+			StaticDetails:         r.Start.Metadata.Details,
 		}, r.Start.Workflow, r.Start.Input)
 	} else {
 		err = d.Temporal.SignalWorkflow(ctx, r.WorkflowID, "", r.Signal, r.Arg)

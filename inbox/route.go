@@ -50,6 +50,8 @@ type Route struct {
 type Start struct {
 	Workflow string
 	Input    any
+	// Metadata is what the Web UI shows of the workflow.
+	Metadata workflows.StartMetadata
 }
 
 // Policy is the configuration routing depends on.
@@ -160,7 +162,8 @@ func rehiveTxRoute(r Route, ev *rehive.WebhookEvent, tx *rehive.Transaction, tra
 		Status: tx.Status, Currency: tx.Currency.Code,
 	}
 	if stall > 0 {
-		r.Start = &Start{Workflow: workflows.RehiveTxWorkflowName, Input: workflows.RehiveTxInput{TxID: string(tx.ID), StallTimeout: stall}}
+		r.Start = &Start{Workflow: workflows.RehiveTxWorkflowName, Input: workflows.RehiveTxInput{TxID: string(tx.ID), StallTimeout: stall},
+			Metadata: workflows.RehiveTxMetadata(string(tx.ID), tx.TxType, tx.Subtype, tx.Status, tx.AbsAmount(), tx.Currency.Code)}
 	}
 	return r
 }
@@ -184,7 +187,8 @@ func routeLedger(ev *ledger.WebhookEvent, p Policy) Route {
 	}
 	if ev.Type == ledger.EventTransactionIncoming || d.Type == ledger.Deposit {
 		r.WorkflowID = workflows.DepositWorkflowID(d.ID)
-		r.Start = &Start{Workflow: workflows.DepositWorkflowName, Input: workflows.DepositInput{LedgerTxID: d.ID, StallTimeout: p.Stall}}
+		r.Start = &Start{Workflow: workflows.DepositWorkflowName, Input: workflows.DepositInput{LedgerTxID: d.ID, StallTimeout: p.Stall},
+			Metadata: workflows.DepositMetadata(d.ID, d.Amount, d.Currency, d.Account)}
 		return r
 	}
 	r.Status, r.Note = store.InboxIgnored, "not a transaction payflow tracks"

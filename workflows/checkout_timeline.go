@@ -1,6 +1,10 @@
 package workflows
 
-import "go.temporal.io/sdk/workflow"
+import (
+	"fmt"
+
+	"go.temporal.io/sdk/workflow"
+)
 
 func (w *checkout) setStatus(ctx workflow.Context, status, detail string) {
 	w.state.Status = status
@@ -8,7 +12,31 @@ func (w *checkout) setStatus(ctx workflow.Context, status, detail string) {
 	if err := workflow.UpsertTypedSearchAttributes(ctx, SAOrderID.ValueSet(w.in.OrderID), SAStatus.ValueSet(status)); err != nil {
 		workflow.GetLogger(ctx).Warn("search attributes not updated", "error", err)
 	}
+	workflow.SetCurrentDetails(ctx, currentDetails(status, w.waitingFor(status), detail))
 	w.save(ctx)
+}
+
+// waitingFor says, for the Web UI, what an order in status waits for.
+func (w *checkout) waitingFor(status string) string {
+	switch status {
+	case StatusPending:
+		return "the cart priced and the stock reserved"
+	case StatusReserved:
+		return "the payment to start"
+	case StatusAwaitingPayment:
+		return fmt.Sprintf("the %s payment, for at most %s", w.in.Method, w.in.PaymentTimeout)
+	case StatusRequiresAction:
+		return fmt.Sprintf("the customer's 3-D Secure challenge, for at most %s", w.in.PaymentTimeout)
+	case StatusPaid:
+		return "the stock commit"
+	case StatusFulfilled, StatusPartiallyRefunded:
+		return fmt.Sprintf("a refund or cancel, for the refund window (%s)", w.in.RefundWindow)
+	case StatusExpired, StatusCancelled:
+		return fmt.Sprintf("a payment that still arrives, to send back, for the late window (%s)", w.in.LateWindow)
+	case StatusNeedsAttention:
+		return "an operator (the timeline says what was tried)"
+	}
+	return ""
 }
 
 // maxTimeline bounds the timeline however many events point at one order

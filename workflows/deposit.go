@@ -191,7 +191,23 @@ func (w *deposit) setStatus(ctx workflow.Context, status, reason, detail string)
 	w.state.Status = status
 	w.note(ctx, status, detail)
 	w.upsertSearch(ctx)
+	workflow.SetCurrentDetails(ctx, currentDetails(status, w.waitingFor(status), detail, "Rehive credit", w.state.RehiveTxID))
 	w.save(ctx)
+}
+
+// waitingFor says, for the Web UI, what a deposit in status waits for.
+func (w *deposit) waitingFor(status string) string {
+	switch status {
+	case DepositReceived:
+		return "the ledger transaction and its account link"
+	case DepositPending:
+		return fmt.Sprintf("confirmations on the ledger (%d/%d), at most %s from the start", w.state.Confirmations, w.state.RequiredConfirmations, w.stallAfter)
+	case DepositUnlinked:
+		return "an operator to link the ledger account to a Rehive account"
+	case DepositNeedsAttention:
+		return "an operator: Rehive refused a change, or the run was cancelled"
+	}
+	return ""
 }
 
 func (w *deposit) upsertSearch(ctx workflow.Context) {

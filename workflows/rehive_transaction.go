@@ -264,8 +264,27 @@ func (w *rehiveTx) setStatus(ctx workflow.Context, status, detail string) {
 	if changed {
 		w.upsertSearch(ctx)
 	}
+	workflow.SetCurrentDetails(ctx, currentDetails(status, w.waitingFor(status), detail,
+		"Flow", w.state.Flow, "Ledger transaction", w.state.LedgerTxID))
 	// Saved even when the status stays: flow, ledger id or reason may have moved.
 	w.save(ctx)
+}
+
+// waitingFor says, for the Web UI, what a transaction in status waits for.
+func (w *rehiveTx) waitingFor(status string) string {
+	switch status {
+	case TxStatusReceived:
+		return "the transaction read from Rehive"
+	case TxStatusAwaitingTransition:
+		return "Rehive's next transition of the transaction, at most " + w.stallAfter.String() + " from the start"
+	case TxStatusAwaitingLedger:
+		return "the ledger to settle " + w.state.LedgerTxID
+	case TxStatusDelegated:
+		return "the deposit workflow, which settles this credit"
+	case TxStatusNeedsAttention:
+		return "an operator: Rehive and the ledger may disagree"
+	}
+	return ""
 }
 
 func (w *rehiveTx) upsertSearch(ctx workflow.Context) {
