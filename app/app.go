@@ -172,7 +172,7 @@ func (a *App) ServeAPI(ctx context.Context, ln net.Listener) error {
 	errc := make(chan error, 2)
 	go func() { errc <- app.Listener(ln) }()
 	go func() {
-		if err := a.serveOps(relayCtx); err != nil {
+		if err := a.ServeOps(relayCtx); err != nil {
 			errc <- err
 		}
 	}()

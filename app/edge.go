@@ -59,9 +59,10 @@ func (a *App) Prune(ctx context.Context) {
 	}
 }
 
-// serveOps serves /metrics on PAYFLOW_OPS_ADDR until ctx ends; it returns at
-// once when no operations address is configured.
-func (a *App) serveOps(ctx context.Context) error {
+// ServeOps serves /metrics on PAYFLOW_OPS_ADDR until ctx ends (beside the
+// API, or alone for `payflow worker`, whose SDK worker metrics it serves); it
+// returns at once when no operations address is configured.
+func (a *App) ServeOps(ctx context.Context) error {
 	if a.Config.OpsAddr == "" {
 		return nil
 	}

@@ -58,7 +58,7 @@ var Vars = []Var{
 	{"PAYFLOW_IDEMPOTENCY_TTL", "24h", "how long an Idempotency-Key is remembered; older keys are pruned", false},
 	{"PAYFLOW_INBOX_RETENTION", "168h", "how long handled webhook inbox rows are kept (at least 96h: it must outlast the Checkout.com freshness window)", false},
 	{"PAYFLOW_PRUNE_INTERVAL", "1h", "how often expired idempotency keys and old inbox rows are pruned", false},
-	{"PAYFLOW_OPS_ADDR", "", "serve /metrics (and /healthz) on this separate operations address instead of the API address", false},
+	{"PAYFLOW_OPS_ADDR", "", "serve /metrics (and /healthz) on this separate operations address instead of the API address; `payflow worker` serves its own there (the Temporal SDK's worker metrics)", false},
 	{"PAYFLOW_ENV", "production", "dev: the demo environment. Anything else is production: `payflow dev` and `payflow sandbox` refuse to run, and `payflow api` and `payflow worker` refuse public dev secrets, keys shorter than 16 characters, the dev database password and sandbox provider URLs", false},
 	{"PAYFLOW_LOG_FORMAT", "", "text or json (default: text for dev, json otherwise)", false},
 	{"PAYFLOW_LOG_LEVEL", "info", "debug, info, warn or error", false},

@@ -44,7 +44,8 @@ func runWorkerOnly(ctx context.Context, cfg config.Config, logger *slog.Logger) 
 		return err
 	}
 	defer a.Close()
-	return a.RunWorker(ctx)
+	// The worker's own /metrics (the SDK's worker metrics) when PAYFLOW_OPS_ADDR is set.
+	return runAll(ctx, a.RunWorker, a.ServeOps)
 }
 
 func runSandboxOnly(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
