@@ -59,6 +59,10 @@ type checkout struct {
 
 	cancelRequested bool
 	cancelHandled   bool
+	// holdsStock: the order may hold reserved stock, from its reservation
+	// (one whose outcome is unknown included) until the stock is committed
+	// or released. A failure releases it.
+	holdsStock bool
 
 	// method is the part of the story that depends on how the order is
 	// paid: checkout_card.go or checkout_wallet.go.
@@ -177,7 +181,7 @@ func (w *checkout) run(ctx workflow.Context) error {
 		if !isType(err, ErrTypeInvalidCart) {
 			reason = ReasonInternalError
 		}
-		return w.fail(ctx, reason, errDetail(err), false)
+		return w.fail(ctx, reason, errDetail(err))
 	}
 	w.state.Lines, w.state.Amount = priced.Lines, priced.Amount
 	w.note(ctx, "priced", fmt.Sprintf("%d %s", priced.Amount, w.in.Currency))
@@ -185,14 +189,16 @@ func (w *checkout) run(ctx workflow.Context) error {
 	if err := ckActs.ReserveStock.Run(ctx, ReserveInput{OrderID: w.in.OrderID, Lines: w.in.Lines}); err != nil {
 		switch {
 		case isType(err, ErrTypeOutOfStock):
-			return w.fail(ctx, ReasonOutOfStock, errDetail(err), false)
+			return w.fail(ctx, ReasonOutOfStock, errDetail(err))
 		case isType(err, ErrTypeInvalidCart):
-			return w.fail(ctx, ReasonInvalidCart, errDetail(err), false)
+			return w.fail(ctx, ReasonInvalidCart, errDetail(err))
 		}
-		// Unknown outcome (the retries ran out): release in case the last
+		// Unknown outcome (the retries ran out): released in case the last
 		// attempt held stock after all.
-		return w.fail(ctx, ReasonInternalError, errDetail(err), true)
+		w.holdsStock = true
+		return w.fail(ctx, ReasonInternalError, errDetail(err))
 	}
+	w.holdsStock = true
 	w.setStatus(ctx, StatusReserved, "stock reserved")
 	w.pollCancel()
 	if w.cancelRequested {
@@ -209,6 +215,7 @@ func (w *checkout) run(ctx workflow.Context) error {
 		// payment must not be left unfulfilled and unrefunded.
 		return w.refund(ctx, "stock commit failed: "+errDetail(err))
 	}
+	w.holdsStock = false
 	w.setStatus(ctx, StatusFulfilled, "stock committed")
 	return w.refundWindow(ctx)
 }
@@ -268,9 +275,9 @@ func (w *checkout) drain(ctx workflow.Context) {
 	w.cancelHandled = true
 }
 
-// fail ends the order failed; release says whether stock was reserved.
-func (w *checkout) fail(ctx workflow.Context, reason, detail string, release bool) error {
-	if release {
+// fail ends the order failed, and releases the stock it holds.
+func (w *checkout) fail(ctx workflow.Context, reason, detail string) error {
+	if w.holdsStock {
 		w.release(ctx)
 	}
 	w.state.FailureReason = reason
@@ -288,8 +295,10 @@ func (w *checkout) expire(ctx workflow.Context, detail string) error {
 }
 
 // release returns the order's stock; it retries until it succeeds so that no
-// reservation outlives its order.
+// reservation outlives its order. Releasing is idempotent (the store releases
+// what is still reserved), so every way an order ends may call it.
 func (w *checkout) release(ctx workflow.Context) {
+	w.holdsStock = false
 	if err := ckActs.ReleaseStock.Run(ctx, w.in.OrderID); err != nil {
 		w.note(ctx, "release_failed", errDetail(err))
 	}

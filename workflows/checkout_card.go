@@ -28,16 +28,16 @@ func (w *cardPayment) pay(ctx workflow.Context) (bool, error) {
 	})
 	if err != nil {
 		if isType(err, ErrTypeRejected) {
-			return false, w.fail(ctx, ReasonPaymentRejected, errDetail(err), true)
+			return false, w.fail(ctx, ReasonPaymentRejected, errDetail(err))
 		}
 		if workflow.GetVersion(ctx, versionChargeLookup, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
-			return false, w.fail(ctx, ReasonPaymentError, errDetail(err), true)
+			return false, w.fail(ctx, ReasonPaymentError, errDetail(err))
 		}
 		// The charge may have gone through with its answer lost: find it
 		// rather than fail an order whose payment exists.
 		found, ok := w.findCharge(ctx, err)
 		if !ok {
-			return false, w.fail(ctx, ReasonPaymentError, "no payment found for the order after: "+errDetail(err), true)
+			return false, w.fail(ctx, ReasonPaymentError, "no payment found for the order after: "+errDetail(err))
 		}
 		res = found
 	}
@@ -45,7 +45,7 @@ func (w *cardPayment) pay(ctx workflow.Context) (bool, error) {
 	w.state.Payment.Status = res.Status
 	switch {
 	case !res.Approved && !res.RequiresAction:
-		return false, w.fail(ctx, ReasonPaymentDeclined, fmt.Sprintf("%s %s", res.ResponseCode, res.ResponseSummary), true)
+		return false, w.fail(ctx, ReasonPaymentDeclined, fmt.Sprintf("%s %s", res.ResponseCode, res.ResponseSummary))
 	case res.RequiresAction:
 		w.state.Payment.RedirectURL = res.RedirectURL
 		w.setStatus(ctx, StatusRequiresAction, "3-D Secure: "+res.RedirectURL)
@@ -137,7 +137,7 @@ func (w *cardPayment) onCardEvent(ctx workflow.Context, ev PaymentEvent) outcome
 		fallthrough
 	case "payment_declined", "payment_expired", "payment_canceled", "payment_voided":
 		w.state.Payment.Status = "Declined"
-		_ = w.fail(ctx, ReasonPaymentDeclined, fmt.Sprintf("%s %s %s", ev.Type, ev.ResponseCode, ev.ResponseSummary), true)
+		_ = w.fail(ctx, ReasonPaymentDeclined, fmt.Sprintf("%s %s %s", ev.Type, ev.ResponseCode, ev.ResponseSummary))
 		return gotFailed
 	}
 	return keepWaiting
@@ -160,7 +160,7 @@ func (w *cardPayment) onCaptureDeclined(ctx workflow.Context, ev PaymentEvent) o
 		_ = w.needsAttention(ctx, w.attention, "capture declined, and the authorisation could not be voided")
 		return gotFailed
 	}
-	_ = w.fail(ctx, ReasonCaptureDeclined, fmt.Sprintf("%s %s %s; payment %s", ev.Type, ev.ResponseCode, ev.ResponseSummary, st), true)
+	_ = w.fail(ctx, ReasonCaptureDeclined, fmt.Sprintf("%s %s %s; payment %s", ev.Type, ev.ResponseCode, ev.ResponseSummary, st))
 	return gotFailed
 }
 
@@ -180,7 +180,7 @@ func (w *cardPayment) cardTimeout(ctx workflow.Context) (bool, error) {
 	}
 	switch st {
 	case "Declined", "Canceled", "Expired":
-		return false, w.fail(ctx, ReasonPaymentDeclined, "provider reports "+st, true)
+		return false, w.fail(ctx, ReasonPaymentDeclined, "provider reports "+st)
 	}
 	return false, w.expire(ctx, "no payment within "+w.in.PaymentTimeout.String()+"; provider reports "+st)
 }
@@ -282,7 +282,7 @@ func (w *cardPayment) onCardAfterFulfilment(ctx workflow.Context, ev PaymentEven
 			_ = w.needsAttention(ctx, w.attention, detail+"; the authorisation could not be voided")
 			return true
 		}
-		_ = w.fail(ctx, ReasonCaptureDeclined, detail, false)
+		_ = w.fail(ctx, ReasonCaptureDeclined, detail)
 		return true
 	}
 	return false
