@@ -55,6 +55,7 @@ func (r *run) chaos(rng *rand.Rand, kinds []string, stop <-chan struct{}) {
 			if rng.IntN(4) == 0 {
 				mode = map[string]any{} // calm spells let scenarios finish
 			}
+			r.keepUnfired(p, mode)
 			if err := r.c.sandbox(http.MethodPost, "/sandbox/"+p+"/_control/faults", mode, nil); err != nil {
 				r.opts.Logf("soak: faults %s: %v", p, err)
 			}
@@ -67,6 +68,30 @@ func (r *run) chaos(rng *rand.Rand, kinds []string, stop <-chan struct{}) {
 	}
 }
 
+// keepUnfired carries the calls still to fail or to lose answers for, of
+// the provider's current setting, into mode: a one-shot fault that no call
+// met yet (little traffic to that sandbox in its spell) strikes the next
+// calls instead of vanishing, so a short soak meets every kind it asks for.
+func (r *run) keepUnfired(provider string, mode map[string]any) {
+	var cur struct {
+		Faults struct {
+			FailNext        int    `json:"fail_next"`
+			Status          int    `json:"status"`
+			LoseAnswersNext int    `json:"lose_answers_next"`
+			LoseMode        string `json:"lose_mode"`
+		}
+	}
+	if err := r.c.sandbox(http.MethodGet, "/sandbox/"+provider+"/_control/faults", nil, &cur); err != nil {
+		return // the new setting applies as drawn
+	}
+	if _, set := mode["fail_next"]; !set && cur.Faults.FailNext > 0 {
+		mode["fail_next"], mode["status"] = cur.Faults.FailNext, cur.Faults.Status
+	}
+	if _, set := mode["lose_answers_next"]; !set && cur.Faults.LoseAnswersNext > 0 {
+		mode["lose_answers_next"], mode["lose_mode"] = cur.Faults.LoseAnswersNext, cur.Faults.LoseMode
+	}
+}
+
 func (r *run) clearFaults() error {
 	for _, p := range providers {
 		if err := r.c.sandbox(http.MethodPost, "/sandbox/"+p+"/_control/faults", map[string]any{}, nil); err != nil {
@@ -76,12 +101,13 @@ func (r *run) clearFaults() error {
 	return nil
 }
 
-// faultStats reads each sandbox's counters from _control/state.
+// faultStats reads each sandbox's counters (_control/faults answers them
+// without the transaction lists of _control/state).
 func (r *run) faultStats() (map[string]int, error) {
 	out := map[string]int{}
 	for _, p := range providers {
 		var st struct{ Stats map[string]any }
-		if err := r.c.sandbox(http.MethodGet, "/sandbox/"+p+"/_control/state", nil, &st); err != nil {
+		if err := r.c.sandbox(http.MethodGet, "/sandbox/"+p+"/_control/faults", nil, &st); err != nil {
 			return nil, err
 		}
 		for k, v := range st.Stats {
