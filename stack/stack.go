@@ -76,6 +76,7 @@ type Stack struct {
 	worker       sdkworker.Worker
 	stop         []func()
 	dbName       string
+	env          map[string]string
 }
 
 // Start brings a stack up; Close tears it down.
@@ -153,6 +154,7 @@ func Start(opts Options) (*Stack, error) {
 	for k, v := range opts.Env {
 		env[k] = v
 	}
+	e.env = env
 	if e.Config, err = config.Load(func(k string) string { return env[k] }); err != nil {
 		apiLn.Close()
 		sbLn.Close()
@@ -185,6 +187,16 @@ func Start(opts Options) (*Stack, error) {
 // TemporalDatabaseFile is the SQLite file of the embedded Temporal server
 // (with Options.TemporalFile; empty when it is in memory).
 func (e *Stack) TemporalDatabaseFile() string { return e.temporalOpts.DatabaseFile }
+
+// Environ is the stack's configuration as environment variables, for a
+// payflow process (e.g. `payflow worker`) to join the stack.
+func (e *Stack) Environ() []string {
+	out := make([]string, 0, len(e.env))
+	for k, v := range e.env {
+		out = append(out, k+"="+v)
+	}
+	return out
+}
 
 // startTemporal starts the embedded Temporal server on a free port; apiURL
 // is where the Web UI finds the API's /codec.

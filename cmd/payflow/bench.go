@@ -23,10 +23,22 @@ func runBench(ctx context.Context, cfg config.Config, _ *slog.Logger) error {
 	fs.StringVar(&o.Namespace, "namespace", cfg.Namespace, "the Temporal namespace, with -temporal-address")
 	fs.StringVar(&o.PprofDir, "pprof", "", "write CPU and heap profiles of the measured rounds into this directory")
 	jsonFile := fs.String("json", "", "write the report as JSON to this file")
+	memory := fs.Int("memory", 0, "instead: the worker's RSS with this many checkouts waiting for a webhook")
+	sticky := fs.Int("sticky-cache", cfg.WorkerStickyCache, "with -memory: the worker's sticky cache size")
 	if err := fs.Parse(os.Args[2:]); err != nil {
 		return err
 	}
-	rep, err := bench.Run(ctx, o)
+	var rep interface{ WriteJSON(string) error }
+	var err error
+	if *memory > 0 {
+		bin, berr := os.Executable()
+		if berr != nil {
+			return berr
+		}
+		rep, err = bench.Memory(ctx, bench.MemoryOptions{Open: *memory, StickyCache: *sticky, Concurrency: o.Concurrency, Binary: bin, Out: os.Stdout})
+	} else {
+		rep, err = bench.Run(ctx, o)
+	}
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@ import (
 // runDev brings the whole stack up in one process: migrations, the embedded
 // Temporal server and Web UI, the sandboxes, the worker and the API.
 func runDev(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
+	setStickyCache(cfg)
 	a, err := app.New(cfg, logger)
 	if err != nil {
 		return err

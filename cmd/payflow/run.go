@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"time"
 
+	sdkworker "go.temporal.io/sdk/worker"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/payflow/payflow/app"
@@ -39,6 +40,7 @@ func runAPIOnly(ctx context.Context, cfg config.Config, logger *slog.Logger) err
 }
 
 func runWorkerOnly(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
+	setStickyCache(cfg)
 	a, err := app.New(cfg, logger)
 	if err != nil {
 		return err
@@ -56,6 +58,12 @@ func runSandboxOnly(ctx context.Context, cfg config.Config, logger *slog.Logger)
 		return err
 	}
 	return serveHTTP(ctx, ln, sb.Handler(), logger)
+}
+
+// setStickyCache sizes the process's sticky workflow cache; the SDK reads
+// it when the first worker starts.
+func setStickyCache(cfg config.Config) {
+	sdkworker.SetStickyWorkflowCacheSize(cfg.WorkerStickyCache)
 }
 
 func listen(addr string) (net.Listener, error) {
