@@ -33,8 +33,11 @@ Commands:
             -visibility-db, -schema)
   soak      a random mix of checkouts under provider faults, then a check of
             every invariant (-duration, -c, -pause, -payment-timeout)
-  bench     measure checkout throughput against the raw engine, and webhook
-            acknowledgement latency, on an in-process stack (-n, -c, -webhooks)
+  bench     payflow's card checkout against the raw engine on an in-process
+            stack: throughput in interleaved rounds, POST p99 against a bare
+            SDK start, webhook acknowledgement p99 (-n, -rounds, -c, -json,
+            -pprof, -temporal-address); -memory N: the worker's RSS with N
+            checkouts open (-sticky-cache)
   replay    before a deploy: replay the histories of the workflows running on
             the Temporal server against this binary; lists those that would
             break and exits non-zero if any (-types, -limit)
