@@ -93,17 +93,22 @@ func noop(context.Context) error { return nil }
 
 // baselineWorker runs the baseline on its own task queue, with the same
 // client and worker options as payflow's worker, in the same process.
-func baselineWorker(c client.Client, opts sdkworker.Options) sdkworker.Worker {
+// Its signals' latencies go to signals: the engine's part of a webhook's
+// acknowledgement.
+func baselineWorker(c client.Client, opts sdkworker.Options, signals *samples) sdkworker.Worker {
 	w := sdkworker.New(c, baselineQueue, opts)
 	w.RegisterWorkflowWithOptions(baselineWorkflowFunc, workflow.RegisterOptions{Name: baselineWorkflow})
 	w.RegisterActivityWithOptions(func(context.Context, int) error { return nil }, activity.RegisterOptions{Name: "BenchNoop"})
-	w.RegisterActivityWithOptions(func(ctx context.Context, signals int) error {
+	w.RegisterActivityWithOptions(func(ctx context.Context, n int) error {
 		// As the sandbox answers the charge and sends its webhooks later.
 		info := activity.GetInfo(ctx)
 		go func() {
-			for range signals {
+			for range n {
 				time.Sleep(eventDelay)
-				_ = c.SignalWorkflow(context.Background(), info.WorkflowExecution.ID, info.WorkflowExecution.RunID, baselineSignal, nil)
+				began := time.Now()
+				if c.SignalWorkflow(context.Background(), info.WorkflowExecution.ID, info.WorkflowExecution.RunID, baselineSignal, nil) == nil {
+					signals.add(time.Since(began))
+				}
 			}
 		}()
 		return nil

@@ -69,6 +69,9 @@ type Report struct {
 	Baseline                 Side    `json:"baseline"`
 	Payflow                  Side    `json:"payflow"`
 	WebhookAck               Latency `json:"webhook_ack"`
+	// BareSignal is a bare SDK SignalWorkflow into a running baseline
+	// workflow, during the baseline rounds: the engine's part of WebhookAck.
+	BareSignal Latency `json:"bare_sdk_signal"`
 	// Shape is what the baseline runs: a real checkout's counts.
 	Shape     Shape     `json:"checkout_shape"`
 	Temporal  string    `json:"temporal"` // "embedded" or the address
@@ -135,7 +138,8 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		return nil, err
 	}
 	fmt.Fprintf(o.Out, "bench: a card checkout to fulfilled: %s\n", rep.Shape)
-	bw := baselineWorker(tc, workerOptions)
+	signals := &samples{}
+	bw := baselineWorker(tc, workerOptions, signals)
 	if err := bw.Start(); err != nil {
 		return nil, err
 	}
@@ -144,6 +148,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		return nil, fmt.Errorf("warm-up: %w", err)
 	}
 	relay.acks.reset()
+	signals.reset()
 
 	stopProfile, err := startProfile(o.PprofDir)
 	if err != nil {
@@ -184,6 +189,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	rep.Baseline = Side{Throughput: newSeries(base), Start: starts.latency(), Latency: baseEnds.latency()}
 	rep.Payflow = Side{Throughput: newSeries(pay), Start: posts.latency(), Latency: payEnds.latency()}
 	rep.WebhookAck = relay.acks.latency()
+	rep.BareSignal = signals.latency()
 	if rep.Payflow.HistoryEvents, err = meanEvents(ctx, tc, func(i int) string { return checkoutWorkflowID(fmt.Sprintf("bench_0_%d", i)) }, o.N); err != nil {
 		return nil, err
 	}
@@ -331,6 +337,7 @@ func (r *Report) print(w io.Writer) {
 		p.Start.P99, b.Start.P99, p.Start.P50, b.Start.P50, r.PostP99Ratio)
 	fmt.Fprintf(w, "  webhook acknowledgement (signed, signalling a running checkout, at load): p50 %.1f ms, p99 %.1f ms (%d webhooks)\n",
 		r.WebhookAck.P50, r.WebhookAck.P99, r.WebhookAck.N)
+	fmt.Fprintf(w, "  bare SDK SignalWorkflow into a running workflow, at the baseline's load: p50 %.1f ms, p99 %.1f ms\n", r.BareSignal.P50, r.BareSignal.P99)
 }
 
 // WriteJSON writes the report to path.
