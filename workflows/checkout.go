@@ -47,6 +47,8 @@ func Checkout(ctx workflow.Context, in CheckoutInput) (CheckoutState, error) {
 type checkout struct {
 	in    CheckoutInput
 	state CheckoutState
+	// tracker records the timeline, status and read model (tracker.go).
+	tracker
 
 	payments workflow.ReceiveChannel
 	// cancels is the legacy cancel signal; nil in runs that do not listen.
@@ -134,6 +136,16 @@ func (w *checkout) setup(ctx workflow.Context) error {
 	}
 	for _, l := range w.in.Lines {
 		w.state.Lines = append(w.state.Lines, PricedLine{SKU: l.SKU, Quantity: l.Quantity})
+	}
+	w.tracker = tracker{
+		status: &w.state.Status, timeline: &w.state.Timeline, bounded: true,
+		search: func() []temporal.SearchAttributeUpdate {
+			return []temporal.SearchAttributeUpdate{SAOrderID.ValueSet(w.in.OrderID), SAStatus.ValueSet(w.state.Status)}
+		},
+		upsertUnchanged: true,
+		details:         func(status, detail string) string { return currentDetails(status, w.waitingFor(status), detail) },
+		saveState:       func(ctx workflow.Context) error { return ckActs.SaveOrder.Run(ctx, w.state) },
+		logKey:          "order_id", logID: w.in.OrderID,
 	}
 	if w.in.Method == MethodCard {
 		w.method = &cardPayment{checkout: w}
@@ -262,13 +274,9 @@ func (w *checkout) await(ctx workflow.Context, onEvent func(workflow.Context, Pa
 // drain consumes the signals left when the run closes, so that each is
 // recorded on the timeline rather than silently dropped.
 func (w *checkout) drain(ctx workflow.Context) {
-	for {
-		var ev PaymentEvent
-		if !w.payments.ReceiveAsync(&ev) {
-			break
-		}
+	drainSignals(w.payments, func(ev PaymentEvent) {
 		w.note(ctx, "late_event", fmt.Sprintf("%s %s after %s", ev.Provider, ev.Type, w.state.Status))
-	}
+	})
 	for w.cancels != nil && w.cancels.ReceiveAsync(nil) {
 		w.note(ctx, "late_cancel", "after "+w.state.Status)
 	}
@@ -316,4 +324,27 @@ func (w *checkout) needsAttention(ctx workflow.Context, reason, detail string) e
 func (w *checkout) finish(ctx workflow.Context, status, detail string) {
 	w.cancelHandled = w.cancelRequested
 	w.setStatus(ctx, status, detail)
+}
+
+// waitingFor says, for the Web UI, what an order in status waits for.
+func (w *checkout) waitingFor(status string) string {
+	switch status {
+	case StatusPending:
+		return "the cart priced and the stock reserved"
+	case StatusReserved:
+		return "the payment to start"
+	case StatusAwaitingPayment:
+		return fmt.Sprintf("the %s payment, for at most %s", w.in.Method, w.in.PaymentTimeout)
+	case StatusRequiresAction:
+		return fmt.Sprintf("the customer's 3-D Secure challenge, for at most %s", w.in.PaymentTimeout)
+	case StatusPaid:
+		return "the stock commit"
+	case StatusFulfilled, StatusPartiallyRefunded:
+		return fmt.Sprintf("a refund or cancel, for the refund window (%s)", w.in.RefundWindow)
+	case StatusExpired, StatusCancelled:
+		return fmt.Sprintf("a payment that still arrives, to send back, for the late window (%s)", w.in.LateWindow)
+	case StatusNeedsAttention:
+		return "an operator (the timeline says what was tried)"
+	}
+	return ""
 }

@@ -30,8 +30,11 @@ func LedgerDeposit(ctx workflow.Context, in DepositInput) (DepositState, error) 
 }
 
 type deposit struct {
-	in         DepositInput
-	state      DepositState
+	in    DepositInput
+	state DepositState
+	// tracker records the timeline, status and read model (tracker.go).
+	tracker
+
 	ledger     *ledgerWatch
 	stall      workflow.Future
 	stallAfter time.Duration
@@ -39,6 +42,22 @@ type deposit struct {
 
 func (w *deposit) setup(ctx workflow.Context) error {
 	w.state = DepositState{LedgerTxID: w.in.LedgerTxID, Status: DepositReceived, Timeline: []TimelineEntry{}}
+	w.tracker = tracker{
+		status: &w.state.Status, timeline: &w.state.Timeline,
+		search: func() []temporal.SearchAttributeUpdate {
+			updates := []temporal.SearchAttributeUpdate{SAStatus.ValueSet(w.state.Status)}
+			if w.state.RehiveTxID != "" {
+				updates = append(updates, SARehiveTxID.ValueSet(w.state.RehiveTxID))
+			}
+			return updates
+		},
+		upsertUnchanged: true,
+		details: func(status, detail string) string {
+			return currentDetails(status, w.waitingFor(status), detail, "Rehive credit", w.state.RehiveTxID)
+		},
+		saveState: func(ctx workflow.Context) error { return cmActs.SaveDeposit.Run(ctx, w.state) },
+		logKey:    "ledger_tx_id", logID: w.in.LedgerTxID,
+	}
 	w.ledger = newLedgerWatch(ctx, w.note)
 	w.ledger.id = w.in.LedgerTxID
 	w.ledger.onChange = func(r LedgerTxResult) {
@@ -188,11 +207,7 @@ func (w *deposit) setStatus(ctx workflow.Context, status, reason, detail string)
 	if reason != "" {
 		w.state.FailureReason = reason
 	}
-	w.state.Status = status
-	w.note(ctx, status, detail)
-	w.upsertSearch(ctx)
-	workflow.SetCurrentDetails(ctx, currentDetails(status, w.waitingFor(status), detail, "Rehive credit", w.state.RehiveTxID))
-	w.save(ctx)
+	w.tracker.setStatus(ctx, status, detail)
 }
 
 // waitingFor says, for the Web UI, what a deposit in status waits for.
@@ -210,34 +225,5 @@ func (w *deposit) waitingFor(status string) string {
 	return ""
 }
 
-func (w *deposit) upsertSearch(ctx workflow.Context) {
-	updates := []temporal.SearchAttributeUpdate{SAStatus.ValueSet(w.state.Status)}
-	if w.state.RehiveTxID != "" {
-		updates = append(updates, SARehiveTxID.ValueSet(w.state.RehiveTxID))
-	}
-	if err := workflow.UpsertTypedSearchAttributes(ctx, updates...); err != nil {
-		workflow.GetLogger(ctx).Warn("search attributes not updated", "error", err)
-	}
-}
-
-// save writes the read model (deposits) through a local activity.
-func (w *deposit) save(ctx workflow.Context) {
-	if err := cmActs.SaveDeposit.Run(ctx, w.state); err != nil {
-		workflow.GetLogger(ctx).Warn("read model not saved", "ledger_tx_id", w.in.LedgerTxID, "error", err)
-	}
-}
-
-func (w *deposit) note(ctx workflow.Context, step, detail string) {
-	w.state.Timeline = append(w.state.Timeline, TimelineEntry{At: workflow.Now(ctx).UTC(), Step: step, Detail: detail})
-}
-
 // drain records the ledger events left at the end.
-func (w *deposit) drain(ctx workflow.Context) {
-	for {
-		var ev LedgerEvent
-		if !w.ledger.events.ReceiveAsync(&ev) {
-			return
-		}
-		w.note(ctx, "late_ledger_event", fmt.Sprintf("%s %s %s after %s", ev.Type, ev.EventID, ev.Status, w.state.Status))
-	}
-}
+func (w *deposit) drain(ctx workflow.Context) { w.ledger.drainLate(ctx, w.state.Status) }

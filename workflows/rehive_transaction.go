@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 )
 
@@ -32,7 +33,10 @@ func RehiveTransaction(ctx workflow.Context, in RehiveTxInput) (RehiveTxState, e
 type rehiveTx struct {
 	in    RehiveTxInput
 	state RehiveTxState
-	info  *RehiveTxInfo // the last lookup; nil before the first
+	// tracker records the timeline, status and read model (tracker.go).
+	tracker
+
+	info *RehiveTxInfo // the last lookup; nil before the first
 
 	events     workflow.ReceiveChannel
 	ledger     *ledgerWatch
@@ -55,6 +59,17 @@ type rehiveTx struct {
 
 func (w *rehiveTx) setup(ctx workflow.Context) error {
 	w.state = RehiveTxState{TxID: w.in.TxID, Status: TxStatusReceived, Timeline: []TimelineEntry{}}
+	w.tracker = tracker{
+		status: &w.state.Status, timeline: &w.state.Timeline,
+		search: func() []temporal.SearchAttributeUpdate {
+			return []temporal.SearchAttributeUpdate{SARehiveTxID.ValueSet(w.in.TxID), SAStatus.ValueSet(w.state.Status)}
+		},
+		details: func(status, detail string) string {
+			return currentDetails(status, w.waitingFor(status), detail, "Flow", w.state.Flow, "Ledger transaction", w.state.LedgerTxID)
+		},
+		saveState: func(ctx workflow.Context) error { return cmActs.SaveRehiveTx.Run(ctx, w.state) },
+		logKey:    "tx_id", logID: w.in.TxID,
+	}
 	w.seen, w.handled = map[string]bool{}, map[string]bool{}
 	w.events = workflow.GetSignalChannel(ctx, SignalRehiveEvent)
 	w.ledger = newLedgerWatch(ctx, w.note)
@@ -257,19 +272,6 @@ func (w *rehiveTx) onCancelled(ctx workflow.Context) {
 	w.attention(dctx, "workflow_cancelled", "the workflow was cancelled; Rehive and the ledger were left as they are")
 }
 
-func (w *rehiveTx) setStatus(ctx workflow.Context, status, detail string) {
-	changed := status != w.state.Status
-	w.state.Status = status
-	w.note(ctx, status, detail)
-	if changed {
-		w.upsertSearch(ctx)
-	}
-	workflow.SetCurrentDetails(ctx, currentDetails(status, w.waitingFor(status), detail,
-		"Flow", w.state.Flow, "Ledger transaction", w.state.LedgerTxID))
-	// Saved even when the status stays: flow, ledger id or reason may have moved.
-	w.save(ctx)
-}
-
 // waitingFor says, for the Web UI, what a transaction in status waits for.
 func (w *rehiveTx) waitingFor(status string) string {
 	switch status {
@@ -287,40 +289,13 @@ func (w *rehiveTx) waitingFor(status string) string {
 	return ""
 }
 
-func (w *rehiveTx) upsertSearch(ctx workflow.Context) {
-	if err := workflow.UpsertTypedSearchAttributes(ctx, SARehiveTxID.ValueSet(w.in.TxID), SAStatus.ValueSet(w.state.Status)); err != nil {
-		workflow.GetLogger(ctx).Warn("search attributes not updated", "error", err)
-	}
-}
-
-// save writes the read model (rehive_transactions) through a local activity.
-func (w *rehiveTx) save(ctx workflow.Context) {
-	if err := cmActs.SaveRehiveTx.Run(ctx, w.state); err != nil {
-		workflow.GetLogger(ctx).Warn("read model not saved", "tx_id", w.in.TxID, "error", err)
-	}
-}
-
-func (w *rehiveTx) note(ctx workflow.Context, step, detail string) {
-	w.state.Timeline = append(w.state.Timeline, TimelineEntry{At: workflow.Now(ctx).UTC(), Step: step, Detail: detail})
-}
-
 // drain records the signals left at the end, so none is silently dropped
 // from a closing run.
 func (w *rehiveTx) drain(ctx workflow.Context) {
-	for {
-		var ev RehiveEvent
-		if !w.events.ReceiveAsync(&ev) {
-			break
-		}
+	drainSignals(w.events, func(ev RehiveEvent) {
 		w.note(ctx, "late_event", fmt.Sprintf("%s %s after %s", ev.Event, ev.EventID, w.state.Status))
-	}
-	for {
-		var ev LedgerEvent
-		if !w.ledger.events.ReceiveAsync(&ev) {
-			break
-		}
-		w.note(ctx, "late_ledger_event", fmt.Sprintf("%s %s %s after %s", ev.Type, ev.EventID, ev.Status, w.state.Status))
-	}
+	})
+	w.ledger.drainLate(ctx, w.state.Status)
 }
 
 func isRehiveFinal(status string) bool { return status == RehiveTxComplete || status == RehiveTxFailed }

@@ -128,6 +128,13 @@ func (lw *ledgerWatch) poll(ctx workflow.Context) {
 	lw.apply(ctx, res, "poll")
 }
 
+// drainLate records the ledger events left when the run closes, in status.
+func (lw *ledgerWatch) drainLate(ctx workflow.Context, status string) {
+	drainSignals(lw.events, func(ev LedgerEvent) {
+		lw.note(ctx, "late_ledger_event", fmt.Sprintf("%s %s %s after %s", ev.Type, ev.EventID, ev.Status, status))
+	})
+}
+
 // wait returns once done holds for the transaction, the stall timer has fired
 // or the workflow is cancelled.
 func (lw *ledgerWatch) wait(ctx workflow.Context, stall workflow.Future, done func(LedgerTxResult) bool) watchEnd {
