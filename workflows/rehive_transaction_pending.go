@@ -10,12 +10,7 @@ import (
 // transaction), stores the link and approves; Pending->Complete comes later,
 // as another signal to this run.
 func (w *rehiveTx) initiatingToPending(ctx workflow.Context, info RehiveTxInfo) {
-	w.state.Flow = FlowInitiatingToPending
-	dest, ok := w.destination(ctx, info)
-	if !ok {
-		return
-	}
-	if !w.createLedger(ctx, info, dest, LedgerPending, LedgerKindPending) {
+	if !w.payout(ctx, info, FlowInitiatingToPending, LedgerPending, LedgerKindPending) {
 		return
 	}
 	if st := w.ledger.last.Status; st == LedgerFailed || st == LedgerCancelled {

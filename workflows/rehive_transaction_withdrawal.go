@@ -12,15 +12,19 @@ import (
 // withdrawal sends the debit to the destination its metadata names, waits for
 // the ledger to confirm, then approves.
 func (w *rehiveTx) withdrawal(ctx workflow.Context, info RehiveTxInfo) {
-	w.state.Flow = FlowWithdrawal
-	dest, ok := w.destination(ctx, info)
-	if !ok {
-		return
-	}
-	if !w.createLedger(ctx, info, dest, LedgerComplete, LedgerKindWithdrawal) {
+	if !w.payout(ctx, info, FlowWithdrawal, LedgerComplete, LedgerKindWithdrawal) {
 		return
 	}
 	w.confirmAndApprove(ctx)
+}
+
+// payout takes the debit into flow and creates its ledger transaction
+// (status, kind) to the destination its metadata names. It reports false
+// when the transaction ended instead (unusable metadata, a ledger refusal).
+func (w *rehiveTx) payout(ctx workflow.Context, info RehiveTxInfo, flow, status, kind string) bool {
+	w.state.Flow = flow
+	dest, ok := w.destination(ctx, info)
+	return ok && w.createLedger(ctx, info, dest, status, kind)
 }
 
 // confirmAndApprove waits for the ledger transaction to be final and gives
