@@ -163,24 +163,7 @@ func (w *checkout) setup(ctx workflow.Context) error {
 	if err := w.setupRefunds(ctx); err != nil {
 		return err
 	}
-	return workflow.SetUpdateHandlerWithOptions(ctx, UpdateCancel,
-		func(ctx workflow.Context) (string, error) {
-			w.updateCancels.SendAsync(true)
-			if err := workflow.Await(ctx, func() bool { return w.cancelHandled }); err != nil {
-				return "", err
-			}
-			return w.state.Status, nil
-		},
-		workflow.UpdateHandlerOptions{Validator: func() error {
-			if w.cancelRequested {
-				return nil
-			}
-			if IsTerminal(w.state.Status) && !RefundableStatus(w.state.Status) {
-				return fmt.Errorf("checkout is already %s", w.state.Status)
-			}
-			return nil
-		}},
-	)
+	return w.setupCancel(ctx)
 }
 
 func (w *checkout) run(ctx workflow.Context) error {

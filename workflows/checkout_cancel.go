@@ -1,6 +1,10 @@
 package workflows
 
-import "go.temporal.io/sdk/workflow"
+import (
+	"fmt"
+
+	"go.temporal.io/sdk/workflow"
+)
 
 // cancelBeforePayment settles a cancel that arrived before the order was
 // paid: the payment method settles what the provider may have moved, then
@@ -14,6 +18,29 @@ func (w *checkout) cancelBeforePayment(ctx workflow.Context) error {
 	w.state.FailureReason = ReasonCancelled
 	w.finish(ctx, StatusCancelled, "cancelled before payment")
 	return nil
+}
+
+// setupCancel takes the API's cancel (the update): it wakes the run and
+// answers once the cancel is settled, with the order's status.
+func (w *checkout) setupCancel(ctx workflow.Context) error {
+	return workflow.SetUpdateHandlerWithOptions(ctx, UpdateCancel,
+		func(ctx workflow.Context) (string, error) {
+			w.updateCancels.SendAsync(true)
+			if err := workflow.Await(ctx, func() bool { return w.cancelHandled }); err != nil {
+				return "", err
+			}
+			return w.state.Status, nil
+		},
+		workflow.UpdateHandlerOptions{Validator: func() error {
+			if w.cancelRequested {
+				return nil
+			}
+			if IsTerminal(w.state.Status) && !RefundableStatus(w.state.Status) {
+				return fmt.Errorf("checkout is already %s", w.state.Status)
+			}
+			return nil
+		}},
+	)
 }
 
 // onCancel adds the cancel sources to sel: the update, the operator's

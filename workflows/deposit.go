@@ -76,25 +76,8 @@ func (w *deposit) run(ctx workflow.Context) {
 	w.note(ctx, "started", "")
 	w.upsertSearch(ctx)
 	w.ledger.takeBuffered(ctx)
-	// The webhook only says something happened: amounts and accounts come
-	// from the ledger itself.
-	var tx LedgerTxResult
-	var lookupErr error
-	// The ledger may not show a transaction it just announced: look again
-	// until the stall timer, since a later webhook cannot restart this run.
-	lookup := askAgain{first: 5 * time.Second, max: 5 * time.Minute}
-	if _, err := lookup.until(ctx, func(int) bool {
-		tx, lookupErr = cmActs.GetLedgerTx.Run(ctx, LedgerTxRequest{LedgerTxID: w.in.LedgerTxID})
-		if lookupErr == nil || !isType(lookupErr, ErrTypeNotFound) || w.stall.IsReady() {
-			return true
-		}
-		w.note(ctx, "ledger_lookup_retry", errDetail(lookupErr))
-		return false
-	}); err != nil {
-		return
-	}
-	if lookupErr != nil {
-		w.setStatus(ctx, DepositFailed, "ledger_lookup_failed", errDetail(lookupErr))
+	tx, ok := w.readLedger(ctx)
+	if !ok {
 		return
 	}
 	w.ledger.apply(ctx, tx, "read")
@@ -141,6 +124,32 @@ func (w *deposit) run(ctx workflow.Context) {
 		return
 	}
 	w.settleRehive(ctx, RehiveTxFailed, DepositFailed, "ledger_"+w.ledger.last.Status, "the ledger "+w.ledger.last.Status+" it")
+}
+
+// readLedger reads the transaction from the ledger: the webhook only says
+// something happened, amounts and accounts come from the ledger itself. It
+// reports false when the deposit ended (or the run was cancelled) instead.
+func (w *deposit) readLedger(ctx workflow.Context) (LedgerTxResult, bool) {
+	var tx LedgerTxResult
+	var lookupErr error
+	// The ledger may not show a transaction it just announced: look again
+	// until the stall timer, since a later webhook cannot restart this run.
+	lookup := askAgain{first: 5 * time.Second, max: 5 * time.Minute}
+	if _, err := lookup.until(ctx, func(int) bool {
+		tx, lookupErr = cmActs.GetLedgerTx.Run(ctx, LedgerTxRequest{LedgerTxID: w.in.LedgerTxID})
+		if lookupErr == nil || !isType(lookupErr, ErrTypeNotFound) || w.stall.IsReady() {
+			return true
+		}
+		w.note(ctx, "ledger_lookup_retry", errDetail(lookupErr))
+		return false
+	}); err != nil {
+		return tx, false
+	}
+	if lookupErr != nil {
+		w.setStatus(ctx, DepositFailed, "ledger_lookup_failed", errDetail(lookupErr))
+		return tx, false
+	}
+	return tx, true
 }
 
 // credit creates the Rehive credit, once: Complete when the ledger needs no
