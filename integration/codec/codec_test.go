@@ -32,30 +32,33 @@ func temporalDatabase(t *testing.T, env *testenv.Env) []byte {
 	return all
 }
 
-// checkout runs a card checkout to fulfilment and returns what must stay
-// secret: the customer's email, the SKU and the product's name.
-func checkout(t *testing.T, env *testenv.Env) []string {
+// checkout runs a card checkout to fulfilment through the API at apiURL
+// (the sandboxes at sandboxURL) and returns what must stay secret: the
+// customer's email, the SKU and the product's name, and the order id.
+func checkout(t *testing.T, apiURL, sandboxURL string) (secrets []string, order string) {
 	t.Helper()
+	auth := map[string]string{"Authorization": "Bearer dev-key"}
 	sku := "SECRET-SKU-" + testenv.RandomID(4)
 	name := "Secret Teapot " + testenv.RandomID(4)
-	if r := env.API(t, http.MethodPut, "/v1/products/"+sku, map[string]any{"name": name, "price": 4200, "currency": "USD", "stock": 3, "active": true}); r.Status != http.StatusOK {
+	if r := testenv.Call(t, http.MethodPut, apiURL+"/v1/products/"+sku, map[string]any{"name": name, "price": 4200, "currency": "USD", "stock": 3, "active": true}, auth); r.Status != http.StatusOK {
 		t.Fatalf("product: %d %s", r.Status, r.Body)
 	}
+	tok := testenv.Call(t, http.MethodPost, sandboxURL+"/sandbox/checkoutcom/tokens", map[string]any{"type": "card", "number": "4242424242424242", "expiry_month": 12, "expiry_year": 2031, "cvv": "100"}, nil).Map(t)["token"]
 	email := "ada.lovelace." + testenv.RandomID(4) + "@example.com"
-	order := "ord_codec_" + testenv.RandomID(4)
-	r := env.API(t, http.MethodPost, "/v1/checkouts", map[string]any{"order_id": order, "currency": "USD",
+	order = "ord_codec_" + testenv.RandomID(4)
+	r := testenv.Call(t, http.MethodPost, apiURL+"/v1/checkouts", map[string]any{"order_id": order, "currency": "USD",
 		"customer": map[string]any{"email": email}, "lines": []map[string]any{{"sku": sku, "quantity": 2}},
-		"payment": map[string]any{"method": "card", "processor_token": env.CardToken(t, "4242424242424242")}})
+		"payment": map[string]any{"method": "card", "processor_token": tok}}, auth)
 	if r.Status != http.StatusCreated {
 		t.Fatalf("checkout: %d %s", r.Status, r.Body)
 	}
 	// payflow itself reads the (encrypted) workflow state through its query.
-	testenv.Eventually(t, 30*time.Second, "fulfilled", func() bool {
+	testenv.Eventually(t, 60*time.Second, "fulfilled", func() bool {
 		var st workflows.CheckoutState
-		env.API(t, http.MethodGet, "/v1/checkouts/"+order, nil).JSON(t, &st)
+		testenv.Call(t, http.MethodGet, apiURL+"/v1/checkouts/"+order, nil, auth).JSON(t, &st)
 		return st.Status == workflows.StatusFulfilled
 	})
-	return []string{email, sku, name}
+	return []string{email, sku, name}, order
 }
 
 func found(db []byte, secrets []string) []string {
@@ -80,7 +83,7 @@ func TestTemporalDatabaseHoldsNoCustomerDataWithEncryption(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer env.Close()
-	secrets := checkout(t, env)
+	secrets, _ := checkout(t, env.APIURL, env.SandboxURL)
 	db := temporalDatabase(t, env)
 	if len(db) == 0 {
 		t.Fatal("Temporal's database is empty")
@@ -97,7 +100,7 @@ func TestTemporalDatabaseHoldsCustomerDataWithoutEncryption(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer env.Close()
-	secrets := checkout(t, env)
+	secrets, _ := checkout(t, env.APIURL, env.SandboxURL)
 	if leaked := found(temporalDatabase(t, env), secrets); len(leaked) != len(secrets) {
 		t.Fatalf("without encryption the search finds only %v of %v: it cannot see payloads", leaked, secrets)
 	}
