@@ -27,6 +27,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/payflow/payflow/deploy"
 	"github.com/payflow/payflow/stack"
 )
 
@@ -37,7 +38,8 @@ type Options struct {
 	Concurrency int // workflows in flight at once
 	Warmup      int // untimed workflows of each side first
 	// TemporalAddress runs on that Temporal server (e.g. make run-prod's,
-	// on PostgreSQL) instead of the embedded one; Namespace is its namespace.
+	// on PostgreSQL) instead of the embedded one, in Namespace (registered
+	// if new; default DefaultNamespace).
 	TemporalAddress, Namespace string
 	// PprofDir, when set, receives CPU and heap profiles of this process
 	// (API, worker, sandboxes; with the embedded server, the server too)
@@ -46,6 +48,9 @@ type Options struct {
 	Out      io.Writer // the printed summary
 	Logger   *slog.Logger
 }
+
+// DefaultNamespace is where the bench runs on a Temporal server of its own.
+const DefaultNamespace = "payflow-bench"
 
 // Side is one side's figures.
 type Side struct {
@@ -92,6 +97,17 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		o.Out = io.Discard
 	}
 	began := time.Now()
+	if o.TemporalAddress != "" {
+		// A namespace of the bench's own: its task queues and the
+		// reconciliation schedule every payflow sets up must not touch
+		// those of the payflow that runs on that server.
+		if o.Namespace == "" {
+			o.Namespace = DefaultNamespace
+		}
+		if err := deploy.RegisterNamespace(ctx, o.TemporalAddress, o.Namespace); err != nil {
+			return nil, err
+		}
+	}
 	st, err := stack.Start(stack.Options{TemporalAddress: o.TemporalAddress, Namespace: o.Namespace, Logger: o.Logger,
 		// Longer than any round: no checkout may expire while it queues.
 		PaymentTimeout: 10 * time.Minute})
