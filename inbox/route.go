@@ -18,8 +18,8 @@ import (
 
 // Provider names as recorded in the inbox.
 const (
-	CheckoutCom = "checkoutcom"
-	Rehive      = "rehive"
+	CheckoutCom = workflows.ProviderCheckoutCom
+	Rehive      = workflows.ProviderRehive
 	Ledger      = "ledger"
 )
 
@@ -99,6 +99,7 @@ func routeCheckoutCom(ev *checkoutcom.WebhookEvent) Route {
 		Provider: CheckoutCom, EventID: ev.ID, Type: string(ev.Type), PaymentID: ev.Data.ID,
 		Amount: ev.Data.Amount, Currency: ev.Data.Currency,
 		ResponseCode: ev.Data.ResponseCode, ResponseSummary: ev.Data.ResponseSummary,
+		Card: workflows.CheckoutComEvent(string(ev.Type)),
 	}
 	return r
 }

@@ -20,6 +20,10 @@ func TestRouteCheckoutCom(t *testing.T) {
 	if r.WorkflowID != "checkout/ord_1" || r.Signal != workflows.SignalPaymentEvent || r.Start != nil || ev.PaymentID != "pay_1" || ev.Amount != 500 {
 		t.Fatalf("%+v", r)
 	}
+	// The provider's event type is translated at the edge.
+	if ev.Card != workflows.CardCaptured {
+		t.Fatalf("card event %q, want %q", ev.Card, workflows.CardCaptured)
+	}
 	// metadata.order_id when there is no reference
 	r, _ = RouteEvent(CheckoutCom, []byte(`{"id":"evt_2","type":"payment_approved","data":{"id":"pay_2","metadata":{"order_id":"ord_2"}}}`), policy)
 	if r.WorkflowID != "checkout/ord_2" {

@@ -109,13 +109,13 @@ func isCaptured(status string) bool {
 }
 
 func (w *cardPayment) onCardEvent(ctx workflow.Context, ev PaymentEvent) outcome {
-	if ev.Provider != "checkoutcom" || (w.state.Payment.ProviderPaymentID != "" && ev.PaymentID != w.state.Payment.ProviderPaymentID) {
+	if ev.Provider != ProviderCheckoutCom || (w.state.Payment.ProviderPaymentID != "" && ev.PaymentID != w.state.Payment.ProviderPaymentID) {
 		w.note(ctx, "event_ignored", fmt.Sprintf("%s %s for another payment %s", ev.Provider, ev.Type, ev.PaymentID))
 		return keepWaiting
 	}
 	w.note(ctx, "webhook", fmt.Sprintf("%s %s", ev.Type, ev.EventID))
-	switch ev.Type {
-	case "payment_approved":
+	switch ev.card() {
+	case CardAuthorized:
 		if w.capturedOnly(ctx) {
 			// An authorisation: the capture (or its decline) follows. A
 			// redelivery changes nothing and writes nothing.
@@ -127,15 +127,15 @@ func (w *cardPayment) onCardEvent(ctx workflow.Context, ev PaymentEvent) outcome
 		}
 		w.state.Payment.Status = "Authorized"
 		return gotPaid
-	case "payment_captured", "payment_paid":
-		w.state.Payment.Status = map[string]string{"payment_captured": "Captured", "payment_paid": "Paid"}[ev.Type]
+	case CardCaptured, CardPaid:
+		w.state.Payment.Status = capturedStatus(ev.card())
 		return gotPaid
-	case "payment_capture_declined":
+	case CardCaptureDeclined:
 		if w.capturedOnly(ctx) {
 			return w.onCaptureDeclined(ctx, ev)
 		}
 		fallthrough
-	case "payment_declined", "payment_expired", "payment_canceled", "payment_voided":
+	case CardDeclined:
 		w.state.Payment.Status = "Declined"
 		_ = w.fail(ctx, ReasonPaymentDeclined, fmt.Sprintf("%s %s %s", ev.Type, ev.ResponseCode, ev.ResponseSummary))
 		return gotFailed
@@ -255,13 +255,13 @@ func (w *cardPayment) onCardAfterFulfilment(ctx workflow.Context, ev PaymentEven
 		return false
 	}
 	w.note(ctx, "webhook", fmt.Sprintf("%s %s after %s", ev.Type, ev.EventID, w.state.Status))
-	switch ev.Type {
-	case "payment_captured", "payment_paid":
-		if st := map[string]string{"payment_captured": "Captured", "payment_paid": "Paid"}[ev.Type]; st != w.state.Payment.Status {
+	switch ev.card() {
+	case CardCaptured, CardPaid:
+		if st := capturedStatus(ev.card()); st != w.state.Payment.Status {
 			w.state.Payment.Status = st
 			w.save(ctx)
 		}
-	case "payment_capture_declined":
+	case CardCaptureDeclined:
 		if isCaptured(w.state.Payment.Status) {
 			return false // the capture is known: a stale or repeated decline
 		}
@@ -313,7 +313,7 @@ func (w *cardPayment) settleLeftovers(workflow.Context) {}
 // afterFulfilment acts on Checkout.com's events about the payment (runs
 // before versionCardAfterFulfilment only recorded them).
 func (w *cardPayment) afterFulfilment(ctx workflow.Context, ev PaymentEvent) bool {
-	if ev.Provider == "checkoutcom" &&
+	if ev.Provider == ProviderCheckoutCom &&
 		workflow.GetVersion(ctx, versionCardAfterFulfilment, workflow.DefaultVersion, 1) == 1 {
 		return w.onCardAfterFulfilment(ctx, ev)
 	}
@@ -324,11 +324,11 @@ func (w *cardPayment) afterFulfilment(ctx workflow.Context, ev PaymentEvent) boo
 // latePayment refunds the order's payment that arrived after the order
 // closed; a card order has one payment, so the watch is then over.
 func (w *cardPayment) latePayment(ctx workflow.Context, ev PaymentEvent) bool {
-	if ev.Provider != "checkoutcom" || (w.state.Payment.ProviderPaymentID != "" && ev.PaymentID != w.state.Payment.ProviderPaymentID) {
+	if ev.Provider != ProviderCheckoutCom || (w.state.Payment.ProviderPaymentID != "" && ev.PaymentID != w.state.Payment.ProviderPaymentID) {
 		return false
 	}
-	switch ev.Type {
-	case "payment_captured", "payment_approved", "payment_paid":
+	switch ev.card() {
+	case CardCaptured, CardAuthorized, CardPaid:
 		w.state.Payment.ProviderPaymentID = ev.PaymentID
 		_ = w.refund(ctx, "payment arrived after the order was "+w.state.Status)
 		return true

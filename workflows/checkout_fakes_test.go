@@ -384,8 +384,17 @@ func (h *checkoutHarness) cancelUpdateAt(d time.Duration, id string) *cancelUpda
 	return u
 }
 
+// ckoEvent is a Checkout.com event as the inbox signals it: translated.
 func ckoEvent(typ, eventID, paymentID string) PaymentEvent {
-	return PaymentEvent{Provider: "checkoutcom", EventID: eventID, Type: typ, PaymentID: paymentID, Amount: ckAmount, Currency: "EUR"}
+	ev := untranslatedCkoEvent(typ, eventID, paymentID)
+	ev.Card = CheckoutComEvent(typ)
+	return ev
+}
+
+// untranslatedCkoEvent is an event signalled before the inbox translated
+// event types (a run in flight across the deploy).
+func untranslatedCkoEvent(typ, eventID, paymentID string) PaymentEvent {
+	return PaymentEvent{Provider: ProviderCheckoutCom, EventID: eventID, Type: typ, PaymentID: paymentID, Amount: ckAmount, Currency: "EUR"}
 }
 
 func rehiveTxEvent(txID string) PaymentEvent {

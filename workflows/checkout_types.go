@@ -156,6 +156,8 @@ type PaymentEvent struct {
 	Currency        string `json:"currency"`
 	ResponseCode    string `json:"response_code,omitempty"`
 	ResponseSummary string `json:"response_summary,omitempty"`
+	// Card is what a card event says, in payflow's terms (payment_events.go).
+	Card CardEvent `json:"card,omitempty"`
 }
 
 // Activity names of the checkout.

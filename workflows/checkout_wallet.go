@@ -32,7 +32,7 @@ func (w *walletPayment) pay(ctx workflow.Context) (bool, error) {
 }
 
 func (w *walletPayment) onRehiveEvent(ctx workflow.Context, ev PaymentEvent) outcome {
-	if ev.Provider != "rehive" || ev.PaymentID == "" {
+	if ev.Provider != ProviderRehive || ev.PaymentID == "" {
 		w.note(ctx, "event_ignored", fmt.Sprintf("%s %s", ev.Provider, ev.Type))
 		return keepWaiting
 	}

@@ -26,7 +26,7 @@ func (w *walletPayment) latePayment(ctx workflow.Context, ev PaymentEvent) bool 
 // onStrayPayment reverses a wallet payment that cannot pay the order (it
 // closed, or was paid already) and reports whether it did.
 func (w *walletPayment) onStrayPayment(ctx workflow.Context, ev PaymentEvent) bool {
-	if ev.Provider != "rehive" || ev.PaymentID == "" || ev.PaymentID == w.paid.TxID {
+	if ev.Provider != ProviderRehive || ev.PaymentID == "" || ev.PaymentID == w.paid.TxID {
 		w.note(ctx, "late_event", fmt.Sprintf("%s %s %s after %s", ev.Provider, ev.Type, ev.PaymentID, w.state.Status))
 		return false
 	}
