@@ -33,7 +33,15 @@ type MemoryReport struct {
 	RSSIdle     int64   `json:"worker_rss_idle_bytes"`
 	RSSOpen     int64   `json:"worker_rss_open_bytes"`
 	PerCheckout float64 `json:"bytes_per_open_checkout"`
-	Seconds     float64 `json:"seconds"`
+	// Samples are the worker's RSS as the checkouts opened, every 30 s.
+	Samples []MemorySample `json:"samples"`
+	Seconds float64        `json:"seconds"`
+}
+
+// MemorySample is the worker's RSS with Open of the checkouts open.
+type MemorySample struct {
+	Open int   `json:"open"`
+	RSS  int64 `json:"rss_bytes"`
 }
 
 // memoryWarmup checkouts are opened before the idle reading, so that it
@@ -81,7 +89,18 @@ func Memory(ctx context.Context, o MemoryOptions) (*MemoryReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	open := func(prefix string, n int) error {
+	rep := &MemoryReport{Open: o.Open, StickyCache: o.StickyCache}
+	var last time.Time
+	sample := func(got int) {
+		if time.Since(last) < 30*time.Second {
+			return
+		}
+		last = time.Now()
+		if rss, err := readRSS(cmd.Process.Pid); err == nil {
+			rep.Samples = append(rep.Samples, MemorySample{Open: got, RSS: rss})
+		}
+	}
+	open := func(prefix string, n int, progress func(int)) error {
 		toks, err := p.tokens(n, o.Concurrency)
 		if err != nil {
 			return err
@@ -100,17 +119,16 @@ func Memory(ctx context.Context, o MemoryOptions) (*MemoryReport, error) {
 		}); err != nil {
 			return err
 		}
-		return waitAwaiting(ctx, st, prefix, n)
+		return waitAwaiting(ctx, st, prefix, n, progress)
 	}
-	if err := open("memwarm", memoryWarmup); err != nil {
+	if err := open("memwarm", memoryWarmup, func(int) {}); err != nil {
 		return nil, fmt.Errorf("warm-up: %w", err)
 	}
-	rep := &MemoryReport{Open: o.Open, StickyCache: o.StickyCache}
 	if rep.RSSIdle, err = settledRSS(cmd.Process.Pid); err != nil {
 		return nil, err
 	}
 	fmt.Fprintf(o.Out, "bench memory: worker RSS %.1f MiB with %d checkouts open; opening %d more\n", mib(rep.RSSIdle), memoryWarmup, o.Open)
-	if err := open("mem", o.Open); err != nil {
+	if err := open("mem", o.Open, sample); err != nil {
 		return nil, err
 	}
 	if rep.RSSOpen, err = settledRSS(cmd.Process.Pid); err != nil {
@@ -127,7 +145,8 @@ func mib(b int64) float64 { return float64(b) / (1 << 20) }
 
 // waitAwaiting waits until the n checkouts named prefix_* have been charged
 // and wait for their webhook.
-func waitAwaiting(ctx context.Context, st *stack.Stack, prefix string, n int) error {
+// progress is told the count at every look.
+func waitAwaiting(ctx context.Context, st *stack.Stack, prefix string, n int, progress func(int)) error {
 	deadline := time.Now().Add(time.Duration(n)*200*time.Millisecond + time.Minute)
 	for {
 		var got int
@@ -135,6 +154,7 @@ func waitAwaiting(ctx context.Context, st *stack.Stack, prefix string, n int) er
 			prefix+`\_%`, string(workflows.StatusAwaitingPayment)); err != nil {
 			return err
 		}
+		progress(got)
 		if got >= n {
 			return nil
 		}
