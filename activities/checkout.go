@@ -205,7 +205,7 @@ func (a *Checkout) GetCardPayment(ctx context.Context, in workflows.CardPaymentI
 	if err != nil {
 		return workflows.CardPaymentStatus{}, classify(err)
 	}
-	return workflows.CardPaymentStatus{Status: string(p.Status)}, nil
+	return workflows.CardPaymentStatus{Status: string(p.Status), State: workflows.CheckoutComState(string(p.Status))}, nil
 }
 
 // VoidCard asks for an authorized payment to be voided. Checkout.com's 202

@@ -98,11 +98,13 @@ func (w *cardPayment) capturedOnly(ctx workflow.Context) bool {
 	return workflow.GetVersion(ctx, versionCardCaptured, workflow.DefaultVersion, 1) == 1
 }
 
+// isCaptured reports whether the order's payment status says the money was
+// taken.
 func isCaptured(status string) bool {
-	switch status {
-	case "Captured", "Partially Captured", "Paid":
+	switch {
+	case CheckoutComState(status) == CardStateCaptured:
 		return true
-	case "Authorized":
+	case status == "Authorized":
 		return breakage.On(breakage.FulfilOnAuthorisation)
 	}
 	return false
@@ -153,14 +155,14 @@ func (w *cardPayment) onCaptureDeclined(ctx workflow.Context, ev PaymentEvent) o
 		return keepWaiting
 	}
 	if captured {
-		w.note(ctx, "capture_check", "provider reports "+st+" after "+ev.Type)
+		w.note(ctx, "capture_check", "provider reports "+st.Status+" after "+ev.Type)
 		return gotPaid
 	}
 	if w.attention != "" {
 		_ = w.needsAttention(ctx, w.attention, "capture declined, and the authorisation could not be voided")
 		return gotFailed
 	}
-	_ = w.fail(ctx, ReasonCaptureDeclined, fmt.Sprintf("%s %s %s; payment %s", ev.Type, ev.ResponseCode, ev.ResponseSummary, st))
+	_ = w.fail(ctx, ReasonCaptureDeclined, fmt.Sprintf("%s %s %s; payment %s", ev.Type, ev.ResponseCode, ev.ResponseSummary, st.Status))
 	return gotFailed
 }
 
@@ -172,17 +174,16 @@ func (w *cardPayment) cardTimeout(ctx workflow.Context) (bool, error) {
 		return false, err
 	}
 	if captured {
-		w.note(ctx, "timeout_check", "provider reports "+st)
+		w.note(ctx, "timeout_check", "provider reports "+st.Status)
 		return true, nil
 	}
 	if w.attention != "" {
 		return false, w.needsAttention(ctx, w.attention, "no capture within "+w.in.PaymentTimeout.String()+", and the authorisation could not be voided")
 	}
-	switch st {
-	case "Declined", "Canceled", "Expired":
-		return false, w.fail(ctx, ReasonPaymentDeclined, "provider reports "+st)
+	if st.State == CardStateEnded {
+		return false, w.fail(ctx, ReasonPaymentDeclined, "provider reports "+st.Status)
 	}
-	return false, w.expire(ctx, "no payment within "+w.in.PaymentTimeout.String()+"; provider reports "+st)
+	return false, w.expire(ctx, "no payment within "+w.in.PaymentTimeout.String()+"; provider reports "+st.Status)
 }
 
 // undoCard asks Checkout.com where the payment stands and voids it when it is
@@ -191,23 +192,23 @@ func (w *cardPayment) cardTimeout(ctx workflow.Context) (bool, error) {
 // that would not void, is looked at again with backoff until it settles
 // (authorizations expire on their own), because an unsettled payment must
 // never end an order.
-func (w *cardPayment) undoCard(ctx workflow.Context) (status string, captured bool, err error) {
+func (w *cardPayment) undoCard(ctx workflow.Context) (status CardPaymentStatus, captured bool, err error) {
 	_, err = untilAnswered.until(ctx, func(int) bool {
-		st, serr := w.cardStatus(ctx)
+		st, serr := ckActs.GetCardPayment.Run(ctx, CardPaymentInput{OrderID: w.in.OrderID, PaymentID: w.state.Payment.ProviderPaymentID})
 		if serr != nil {
 			if isType(serr, ErrTypeNotFound) {
-				status = "NotFound" // never created: nothing to undo
+				status = CardPaymentStatus{Status: "NotFound", State: CardStateOther} // never created: nothing to undo
 				return true
 			}
 			w.note(ctx, "status_unknown", errDetail(serr))
 			return false
 		}
-		w.state.Payment.Status = st
-		status = st
-		switch st {
-		case "Captured", "Partially Captured", "Paid":
+		w.state.Payment.Status = st.Status
+		status = CardPaymentStatus{Status: st.Status, State: st.state()}
+		switch status.State {
+		case CardStateCaptured:
 			captured = true
-		case "Authorized", "Card Verified":
+		case CardStateAuthorized:
 			if w.confirmedActions(ctx) {
 				voided, lookAgain := w.voidConfirmed(ctx)
 				if lookAgain {
@@ -221,19 +222,20 @@ func (w *cardPayment) undoCard(ctx workflow.Context) (status string, captured bo
 				w.note(ctx, "void_failed", errDetail(verr))
 				return false // it may have been captured meanwhile: look again
 			}
-			status = "Voided"
+			status = CardPaymentStatus{Status: "Voided", State: CardStateOther}
 		}
 		return true
 	})
 	if err != nil {
-		return "", false, err
+		return CardPaymentStatus{}, false, err
 	}
 	return status, captured, nil
 }
 
-func (w *cardPayment) cardStatus(ctx workflow.Context) (string, error) {
+// cardState reads where the payment stands.
+func (w *cardPayment) cardState(ctx workflow.Context) (CardState, error) {
 	st, err := ckActs.GetCardPayment.Run(ctx, CardPaymentInput{OrderID: w.in.OrderID, PaymentID: w.state.Payment.ProviderPaymentID})
-	return st.Status, err
+	return st.state(), err
 }
 
 func (w *cardPayment) void(ctx workflow.Context) error {
@@ -270,14 +272,14 @@ func (w *cardPayment) onCardAfterFulfilment(ctx workflow.Context, ev PaymentEven
 			return false
 		}
 		if captured {
-			w.note(ctx, "capture_check", "provider reports "+st+" after "+ev.Type)
+			w.note(ctx, "capture_check", "provider reports "+st.Status+" after "+ev.Type)
 			w.save(ctx)
 			return false
 		}
 		if err := ckActs.RestockOrder.With(forever).Run(ctx, w.in.OrderID); err != nil {
 			w.note(ctx, "restock_failed", errDetail(err))
 		}
-		detail := fmt.Sprintf("capture declined after fulfilment (%s %s); payment %s, goods restocked", ev.ResponseCode, ev.ResponseSummary, st)
+		detail := fmt.Sprintf("capture declined after fulfilment (%s %s); payment %s, goods restocked", ev.ResponseCode, ev.ResponseSummary, st.Status)
 		if w.attention != "" {
 			_ = w.needsAttention(ctx, w.attention, detail+"; the authorisation could not be voided")
 			return true

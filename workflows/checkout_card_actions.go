@@ -17,10 +17,10 @@ func (w *cardPayment) refundPaid(ctx workflow.Context, why string) error {
 	}
 	if !captured {
 		if w.confirmedActions(ctx) {
-			return w.afterVoid(ctx, why, st)
+			return w.afterVoid(ctx, why, st.Status)
 		}
 		w.release(ctx)
-		w.finish(ctx, StatusRefunded, why+"; payment "+st+" before capture")
+		w.finish(ctx, StatusRefunded, why+"; payment "+st.Status+" before capture")
 		return nil
 	}
 	if w.confirmedActions(ctx) {
@@ -85,7 +85,7 @@ func (w *cardPayment) refundCardConfirmed(ctx workflow.Context, why string) erro
 			// Refused outright (e.g. 403: not allowed in the payment's state,
 			// perhaps refunded already): the payment's status says.
 			w.note(ctx, "refund_refused", errDetail(err))
-			if st, serr := w.cardStatus(ctx); serr == nil && st == "Refunded" {
+			if st, serr := w.cardState(ctx); serr == nil && st == CardStateRefunded {
 				end = func() error { return w.refunded(ctx, why, "") }
 				return true
 			}

@@ -167,7 +167,8 @@ func (f *checkoutFakes) GetCardPayment(_ context.Context, in CardPaymentInput) (
 	defer f.mu.Unlock()
 	n := f.calls[ActGetCardPayment]
 	f.calls[ActGetCardPayment]++
-	return CardPaymentStatus{Status: f.statuses[min(n, len(f.statuses)-1)]}, nil
+	st := f.statuses[min(n, len(f.statuses)-1)]
+	return CardPaymentStatus{Status: st, State: CheckoutComState(st)}, nil // as the activity translates it
 }
 
 func (f *checkoutFakes) VoidCard(_ context.Context, in CardPaymentInput) (RefundResult, error) {

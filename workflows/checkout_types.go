@@ -272,7 +272,9 @@ type FindRehivePaymentsResult struct {
 
 // CardPaymentStatus is the provider's view of a payment.
 type CardPaymentStatus struct {
-	Status string `json:"status"`
+	Status string `json:"status"` // the provider's words, shown on the order
+	// State is the status in payflow's terms (payment_events.go).
+	State CardState `json:"state,omitempty"`
 }
 
 // RehivePaymentInput asks whether a Rehive transaction pays the order.

@@ -63,3 +63,46 @@ func capturedStatus(e CardEvent) string {
 	}
 	return "Captured"
 }
+
+// CardState is where a card payment stands, in payflow's terms: the
+// activity that reads the payment translates the provider's status into it
+// (CardPaymentStatus.State), and the checkout branches on it.
+type CardState string
+
+const (
+	CardStateCaptured   CardState = "captured"   // money taken: cannot be voided any more
+	CardStateAuthorized CardState = "authorized" // money held: voidable
+	CardStateEnded      CardState = "ended"      // declined, cancelled or expired: nothing taken
+	CardStateRefunded   CardState = "refunded"
+	CardStateOther      CardState = "other" // pending, voided, unknown to the order
+)
+
+// checkoutComStates is Checkout.com's payment status vocabulary.
+var checkoutComStates = map[string]CardState{
+	"Captured":           CardStateCaptured,
+	"Partially Captured": CardStateCaptured,
+	"Paid":               CardStateCaptured,
+	"Authorized":         CardStateAuthorized,
+	"Card Verified":      CardStateAuthorized,
+	"Declined":           CardStateEnded,
+	"Canceled":           CardStateEnded,
+	"Expired":            CardStateEnded,
+	"Refunded":           CardStateRefunded,
+}
+
+// CheckoutComState translates a Checkout.com payment status.
+func CheckoutComState(status string) CardState {
+	if s, ok := checkoutComStates[status]; ok {
+		return s
+	}
+	return CardStateOther
+}
+
+// state is the payment's CardState; results recorded before the activity
+// translated the status carry only the status, translated here the same way.
+func (st CardPaymentStatus) state() CardState {
+	if st.State != "" {
+		return st.State
+	}
+	return CheckoutComState(st.Status)
+}

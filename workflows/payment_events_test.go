@@ -23,3 +23,13 @@ func TestCheckoutActsOnUntranslatedCardEvents(t *testing.T) {
 	require.Equal(t, StatusFailed, st.Status)
 	require.Equal(t, ReasonPaymentDeclined, st.FailureReason)
 }
+
+func TestCardStateTranslation(t *testing.T) {
+	require.Equal(t, CardStateAuthorized, CardPaymentStatus{Status: "Card Verified"}.state(), "untranslated result")
+	require.Equal(t, CardStateCaptured, CardPaymentStatus{Status: "Partially Captured"}.state())
+	require.Equal(t, CardStateEnded, CardPaymentStatus{Status: "Expired"}.state())
+	require.Equal(t, CardStateOther, CardPaymentStatus{Status: "Pending"}.state())
+	require.Equal(t, CardStateRefunded, CardPaymentStatus{Status: "Refunded", State: CardStateRefunded}.state())
+	require.Equal(t, CardDeclined, CheckoutComEvent("payment_voided"))
+	require.Equal(t, CardEvent(""), CheckoutComEvent("payment_refunded"))
+}
