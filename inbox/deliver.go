@@ -137,13 +137,21 @@ func (d *Deliverer) Relay(ctx context.Context, every, minAge time.Duration) {
 	}
 }
 
-// RelayOnce makes one pass over the events that are due. Each is leased
-// for the pass, so several API replicas can relay side by side.
+// Relay batches: each claimed batch is leased for as long as its deliveries
+// may take, so a relay killed mid-batch holds at most relayBatch events, for
+// at most relayBatch×relayPerEvent, before another replica takes them.
+const (
+	relayBatch    = 10
+	relayPerEvent = 5 * time.Second
+	relayBatches  = 10 // per pass
+)
+
+// RelayOnce makes one pass over the events that are due, a leased batch at
+// a time, so several API replicas can relay side by side.
 func (d *Deliverer) RelayOnce(ctx context.Context, minAge time.Duration) {
 	if breakage.On(breakage.RelayOff) {
 		return
 	}
-	const perEvent = 5 * time.Second
 	// A relay that cannot reach Temporal claims nothing: it would only push
 	// the events' next attempts back while a healthy replica could deliver.
 	hctx, cancel := context.WithTimeout(ctx, 2*time.Second)
@@ -152,10 +160,23 @@ func (d *Deliverer) RelayOnce(ctx context.Context, minAge time.Duration) {
 	if err != nil {
 		return
 	}
-	events, err := d.Store.ClaimPendingWebhooks(ctx, minAge, 100*perEvent, 100)
+	for range relayBatches {
+		n, err := d.relayBatch(ctx, minAge)
+		if err != nil {
+			d.Logger.Warn("relay: claim pending webhooks", "error", err)
+			return
+		}
+		if n < relayBatch || ctx.Err() != nil {
+			return
+		}
+	}
+}
+
+// relayBatch claims and delivers one batch; it returns how many it claimed.
+func (d *Deliverer) relayBatch(ctx context.Context, minAge time.Duration) (int, error) {
+	events, err := d.Store.ClaimPendingWebhooks(ctx, minAge, relayBatch*relayPerEvent, relayBatch)
 	if err != nil {
-		d.Logger.Warn("relay: claim pending webhooks", "error", err)
-		return
+		return 0, err
 	}
 	for _, ev := range events {
 		r, err := RouteEvent(ev.Provider, ev.Payload, d.Policy)
@@ -163,10 +184,11 @@ func (d *Deliverer) RelayOnce(ctx context.Context, minAge time.Duration) {
 			_ = d.Store.MarkInbox(ctx, ev.ID, store.InboxUnroutable, "unparseable: "+err.Error())
 			continue
 		}
-		dctx, cancel := context.WithTimeout(ctx, perEvent)
+		dctx, cancel := context.WithTimeout(ctx, relayPerEvent)
 		if err := d.Deliver(dctx, ev, r); err != nil {
 			d.Logger.Warn("relay: delivery failed; will retry", "provider", ev.Provider, "event_id", ev.EventID, "error", err)
 		}
 		cancel()
 	}
+	return len(events), nil
 }

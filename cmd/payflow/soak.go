@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -61,6 +62,23 @@ func runSoak(ctx context.Context, cfg config.Config, logger *slog.Logger) error 
 	}
 	if f.seed == 0 {
 		f.seed = rand.Uint64()
+	}
+	set := map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	if floor := 2 * soak.TemporalOutage; f.kills && strings.Contains(f.killSet, "temporal-outage") {
+		// Production's timers (15 min, 1 h) outlast any outage they ride
+		// out; a timer that fires while Temporal is stopped ends a payment
+		// or fails a transaction, as PRODUCT.md says it must, which is no
+		// scenario's expected end. Keep that order unless told otherwise.
+		for _, d := range []struct {
+			name string
+			v    *time.Duration
+		}{{"payment-timeout", &f.paymentTimeout}, {"stall-timeout", &f.stallTimeout}} {
+			if !set[d.name] && *d.v < floor {
+				*d.v = floor
+				fmt.Printf("soak: --%s %s, twice the Temporal outage of --kills\n", d.name, floor)
+			}
+		}
 	}
 	fmt.Printf("soak seed %d (replay with --seed %d)\n", f.seed, f.seed)
 	if ks := breakage.Active(); len(ks) > 0 {
