@@ -48,6 +48,9 @@ type MemorySample struct {
 // holds the worker's caches and pools, not only its code.
 const memoryWarmup = 50
 
+// memoryBatch checkouts are opened at a time.
+const memoryBatch = 500
+
 // Memory runs `payflow worker` as its own process on an in-process stack
 // (whose own worker is stopped), opens checkouts whose webhooks never come
 // (the sandbox's webhooks go to a sink), so each one waits for its payment
@@ -100,7 +103,9 @@ func Memory(ctx context.Context, o MemoryOptions) (*MemoryReport, error) {
 			rep.Samples = append(rep.Samples, MemorySample{Open: got, RSS: rss})
 		}
 	}
-	open := func(prefix string, n int, progress func(int)) error {
+	// open opens checkouts prefix_from ... prefix_(from+n-1) and waits until
+	// all from+n of prefix are charged and wait for their webhook.
+	open := func(prefix string, from, n int, progress func(int)) error {
 		toks, err := p.tokens(n, o.Concurrency)
 		if err != nil {
 			return err
@@ -110,7 +115,7 @@ func Memory(ctx context.Context, o MemoryOptions) (*MemoryReport, error) {
 			// this measures memory, not availability, so it does.
 			var err error
 			for try := 0; try < 5; try++ {
-				if err = p.startCheckout(fmt.Sprintf("%s_%d", prefix, i), sku, toks[i], nil); err == nil || !strings.Contains(err.Error(), ": 503 ") {
+				if err = p.startCheckout(fmt.Sprintf("%s_%d", prefix, from+i), sku, toks[i], nil); err == nil || !strings.Contains(err.Error(), ": 503 ") {
 					break
 				}
 				time.Sleep(time.Second)
@@ -119,17 +124,21 @@ func Memory(ctx context.Context, o MemoryOptions) (*MemoryReport, error) {
 		}); err != nil {
 			return err
 		}
-		return waitAwaiting(ctx, st, prefix, n, progress)
+		return waitAwaiting(ctx, st, prefix, from+n, progress)
 	}
-	if err := open("memwarm", memoryWarmup, func(int) {}); err != nil {
+	if err := open("memwarm", 0, memoryWarmup, func(int) {}); err != nil {
 		return nil, fmt.Errorf("warm-up: %w", err)
 	}
 	if rep.RSSIdle, err = settledRSS(cmd.Process.Pid); err != nil {
 		return nil, err
 	}
 	fmt.Fprintf(o.Out, "bench memory: worker RSS %.1f MiB with %d checkouts open; opening %d more\n", mib(rep.RSSIdle), memoryWarmup, o.Open)
-	if err := open("mem", o.Open, sample); err != nil {
-		return nil, err
+	// In batches, each with fresh card tokens: a token lives 15 minutes,
+	// and a POST far ahead of the worker would be charged after that.
+	for from := 0; from < o.Open; from += memoryBatch {
+		if err := open("mem", from, min(memoryBatch, o.Open-from), sample); err != nil {
+			return nil, err
+		}
 	}
 	if rep.RSSOpen, err = settledRSS(cmd.Process.Pid); err != nil {
 		return nil, err
