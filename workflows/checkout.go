@@ -137,16 +137,7 @@ func (w *checkout) setup(ctx workflow.Context) error {
 	for _, l := range w.in.Lines {
 		w.state.Lines = append(w.state.Lines, PricedLine{SKU: l.SKU, Quantity: l.Quantity})
 	}
-	w.tracker = tracker{
-		status: &w.state.Status, timeline: &w.state.Timeline, bounded: true,
-		search: func() []temporal.SearchAttributeUpdate {
-			return []temporal.SearchAttributeUpdate{SAOrderID.ValueSet(w.in.OrderID), SAStatus.ValueSet(w.state.Status)}
-		},
-		upsertUnchanged: true,
-		details:         func(status, detail string) string { return currentDetails(status, w.waitingFor(status), detail) },
-		saveState:       func(ctx workflow.Context) error { return ckActs.SaveOrder.Run(ctx, w.state) },
-		logKey:          "order_id", logID: w.in.OrderID,
-	}
+	w.tracker = w.newTracker()
 	if w.in.Method == MethodCard {
 		w.method = &cardPayment{checkout: w}
 	} else {
@@ -307,6 +298,21 @@ func (w *checkout) needsAttention(ctx workflow.Context, reason, detail string) e
 func (w *checkout) finish(ctx workflow.Context, status, detail string) {
 	w.cancelHandled = w.cancelRequested
 	w.setStatus(ctx, status, detail)
+}
+
+// newTracker records the order's progress: a bounded timeline (an order
+// can be pointed at by any number of events), OrderId and PayflowStatus.
+func (w *checkout) newTracker() tracker {
+	return tracker{
+		status: &w.state.Status, timeline: &w.state.Timeline, bounded: true,
+		search: func() []temporal.SearchAttributeUpdate {
+			return []temporal.SearchAttributeUpdate{SAOrderID.ValueSet(w.in.OrderID), SAStatus.ValueSet(w.state.Status)}
+		},
+		upsertUnchanged: true,
+		details:         func(status, detail string) string { return currentDetails(status, w.waitingFor(status), detail) },
+		saveState:       func(ctx workflow.Context) error { return ckActs.SaveOrder.Run(ctx, w.state) },
+		logKey:          "order_id", logID: w.in.OrderID,
+	}
 }
 
 // waitingFor says, for the Web UI, what an order in status waits for.
