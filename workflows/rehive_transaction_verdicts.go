@@ -149,33 +149,45 @@ const approvalPollInterval = 5 * time.Second
 // (webhook or poll) and returns that status. Events that arrive meanwhile
 // are kept for the main loop.
 func (w *rehiveTx) awaitApplied(ctx workflow.Context, to string) (string, error) {
-	for {
-		info, err := w.lookup(ctx, "")
+	var status string
+	var err error
+	poll := askAgain{first: approvalPollInterval, max: approvalPollInterval, wait: w.waitEventOrPoll}
+	_, _ = poll.until(ctx, func(int) bool { // the wait is never cut short: the try sees the cancel
+		info, lerr := w.lookup(ctx, "")
 		switch {
 		case ctx.Err() != nil:
-			return "", ctx.Err()
-		case err != nil:
-			w.note(ctx, "lookup_failed", errDetail(err))
+			err = ctx.Err()
+		case lerr != nil:
+			w.note(ctx, "lookup_failed", errDetail(lerr))
 		case info.Status == to || isRehiveFinal(info.Status):
 			w.note(ctx, "approval_applied", "Rehive has the transaction "+info.Status)
-			return info.Status, nil
+			status = info.Status
+			return true
 		}
-		if w.stall.IsReady() {
-			return "", errApprovalStalled
+		if err == nil && w.stall.IsReady() {
+			err = errApprovalStalled
 		}
-		timerCtx, cancel := workflow.WithCancel(ctx)
-		sel := workflow.NewSelector(ctx)
-		sel.AddReceive(w.events, func(c workflow.ReceiveChannel, _ bool) {
-			var ev RehiveEvent
-			c.Receive(ctx, &ev)
-			w.backlog = append(w.backlog, ev)
-		})
-		sel.AddFuture(workflow.NewTimer(timerCtx, approvalPollInterval), func(workflow.Future) {})
-		sel.AddFuture(w.stall, func(workflow.Future) {})
-		sel.AddReceive(ctx.Done(), func(workflow.ReceiveChannel, bool) {})
-		sel.Select(ctx)
-		cancel()
-	}
+		return err != nil
+	})
+	return status, err
+}
+
+// waitEventOrPoll waits for d, a Rehive event (kept for the main loop), the
+// stall timer or the cancellation, whichever comes first.
+func (w *rehiveTx) waitEventOrPoll(ctx workflow.Context, d time.Duration) error {
+	timerCtx, cancel := workflow.WithCancel(ctx)
+	defer cancel()
+	sel := workflow.NewSelector(ctx)
+	sel.AddReceive(w.events, func(c workflow.ReceiveChannel, _ bool) {
+		var ev RehiveEvent
+		c.Receive(ctx, &ev)
+		w.backlog = append(w.backlog, ev)
+	})
+	sel.AddFuture(workflow.NewTimer(timerCtx, d), func(workflow.Future) {})
+	sel.AddFuture(w.stall, func(workflow.Future) {})
+	sel.AddReceive(ctx.Done(), func(workflow.ReceiveChannel, bool) {})
+	sel.Select(ctx)
+	return nil
 }
 
 // verdict approves or declines the open transition, once.
