@@ -20,21 +20,24 @@ run-prod: postgres
 # with the race detector would double the cold build, so they run without it.
 HEAVY_PKGS := ./cmd/... ./devserver/... ./integration/... ./testenv/...
 
-## test: start PostgreSQL if needed, install test tools, then every test
+## test: start PostgreSQL if needed, install test tools, then every test and,
+## last, the short production-shape soak (soak-ci)
 test: postgres test-deps
 	$(GO) vet ./...
 	$(GO) test -count=1 -race -timeout 10m $$($(GO) list ./... | grep -v -E '/(cmd/payflow|devserver|integration|testenv)($$|/)')
 	$(GO) test -count=1 -timeout 20m $(HEAVY_PKGS)
+	$(MAKE) soak-ci
 
 ## soak-ci: a short soak on the production shape (a Temporal server on
-## PostgreSQL, two api and two worker processes) with a worker kill and a
-## Temporal restart (not yet part of `make test`: it still finds open bugs)
-SOAK_CI_FLAGS ?= --checkouts 30 --transactions 12 --deposits 6 -c 6 --faults errors,lose,duplicate,reorder,latency,approvals \
+## PostgreSQL, two api and two worker processes) under every provider fault,
+## with a worker kill and a Temporal restart; the last step of `make test`
+## (about 90 s). It prints its seed; `make soak-ci SOAK_SEED=N` replays it.
+SOAK_CI_FLAGS ?= --checkouts 30 --transactions 12 --deposits 6 -c 6 --faults all \
 	--kills --kill-set worker,temporal --payment-timeout 8s --stall-timeout 15s --reconcile-interval 5s --late-window 10s
 soak-ci: postgres
 	@scripts/run-prod.sh --build-only
 	PAYFLOW_TEMPORAL_SCHEMA="$$($(GO) list -m -f '{{.Dir}}' go.temporal.io/server)/schema/postgresql/v12" \
-	  timeout 15m bin/payflow soak --shape prod $(SOAK_CI_FLAGS)
+	  timeout 15m bin/payflow soak --shape prod $(SOAK_CI_FLAGS) $(if $(SOAK_SEED),--seed $(SOAK_SEED))
 
 build:
 	$(GO) build -o $(BIN) ./cmd/payflow
