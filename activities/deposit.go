@@ -55,14 +55,14 @@ func (a *CurrencyManager) CreateRehiveCredit(ctx context.Context, in workflows.R
 		ID: res.CollectionID,
 		Transactions: []rehive.CollectionTx{{
 			ID: res.TxID, TxType: rehive.Credit, Amount: in.Amount, Currency: in.Currency, Account: in.Account,
-			Reference: in.Reference, Metadata: meta, Status: in.Status,
+			Reference: in.Reference, Metadata: meta, Status: string(in.Status),
 		}},
 	}, intentKey(ctx, "payflow-deposit-"+in.LedgerTxID))
 	if err == nil {
 		for _, tx := range col.Transactions {
 			if string(tx.ID) == res.TxID {
-				res.Status = tx.Status
-				return res, nil
+				res.Status, err = rehiveStatus(tx.Status)
+				return res, err
 			}
 		}
 		return res, providerFailures[httpx.Retryable].newError("the collection Rehive returned lacks credit "+res.TxID, 0)
@@ -74,8 +74,8 @@ func (a *CurrencyManager) CreateRehiveCredit(ctx context.Context, in workflows.R
 	tx, gerr := a.Rehive.GetTransaction(ctx, res.TxID)
 	switch {
 	case gerr == nil:
-		res.Status = tx.Status
-		return res, nil
+		res.Status, err = rehiveStatus(tx.Status)
+		return res, err
 	case httpx.ClassOf(gerr) != httpx.NotFound:
 		return res, classify(gerr)
 	case pe.Class == httpx.Conflict:

@@ -61,6 +61,8 @@ var (
 	// rehiveRefusal: Rehive refused for good what the activity asked, after
 	// it read the current state (which was not already the answer).
 	rehiveRefusal = failure{typ: workflows.ErrTypeRehiveRejected, userMessage: true}
+	// unknownStatus: a provider's status word outside payflow's vocabulary.
+	unknownStatus = failure{typ: workflows.ErrTypeUnknownStatus}
 )
 
 // newError is the Temporal error of a failure.

@@ -27,7 +27,7 @@ func TestFailureTableCoversEveryClass(t *testing.T) {
 			t.Errorf("class %s: retry %v, httpx says %v", c, f.retry, c.Retryable())
 		}
 	}
-	all := []failure{rehiveRefusal}
+	all := []failure{rehiveRefusal, unknownStatus}
 	for _, f := range providerFailures {
 		all = append(all, f)
 	}

@@ -129,7 +129,7 @@ func (a *Reconciler) noteOrder(ctx context.Context, orderID, action, detail stri
 				return err
 			}
 		}
-		st.Status, st.FailureReason = o.Status, o.FailureReason
+		st.Status, st.FailureReason = workflows.CheckoutStatus(o.Status), o.FailureReason
 		st.Timeline = append(st.Timeline, workflows.TimelineEntry{At: time.Now().UTC(), Step: action, Detail: detail})
 		raw, err := json.Marshal(st)
 		if err != nil {
@@ -176,7 +176,7 @@ func (a *Reconciler) ReconcileUnstarted(ctx context.Context) (workflows.Reconcil
 }
 
 // terminalStatuses are the checkout statuses an order ends in.
-var terminalStatuses = []string{workflows.StatusFulfilled, workflows.StatusPartiallyRefunded, workflows.StatusFailed, workflows.StatusExpired, workflows.StatusCancelled, workflows.StatusRefunded}
+var terminalStatuses = []string{string(workflows.StatusFulfilled), string(workflows.StatusPartiallyRefunded), string(workflows.StatusFailed), string(workflows.StatusExpired), string(workflows.StatusCancelled), string(workflows.StatusRefunded)}
 
 // ReconcileOrphaned settles orders whose workflow closed (terminated,
 // failed, timed out) before the order reached a terminal status: every
@@ -221,7 +221,7 @@ func (a *Reconciler) ReconcileOrphaned(ctx context.Context) (workflows.Reconcile
 		}
 		detail := fmt.Sprintf("workflow %s ended %s while the order was %s; stock released", o.WorkflowID, how, o.Status)
 		err = a.noteOrder(ctx, o.OrderID, workflows.RecSettled, detail, func(cur *store.Order, _ *workflows.CheckoutState) error {
-			if workflows.IsTerminal(cur.Status) {
+			if workflows.IsTerminal(workflows.CheckoutStatus(cur.Status)) {
 				return store.ErrNotChanged
 			}
 			cur.Status, cur.FailureReason = workflows.StatusFailed, workflows.ReasonWorkflowClosed
@@ -246,13 +246,13 @@ func (a *Reconciler) repairFromResult(ctx context.Context, o store.Order, p *wor
 	if err := a.Temporal.GetWorkflow(ctx, o.WorkflowID, "").Get(ctx, &res); err != nil || !workflows.IsTerminal(res.Status) {
 		return false, err
 	}
-	detail := "the workflow completed " + res.Status + "; its last save of the order was lost"
+	detail := "the workflow completed " + string(res.Status) + "; its last save of the order was lost"
 	err := a.noteOrder(ctx, o.OrderID, workflows.RecReadModelRepaired, detail, func(cur *store.Order, st *workflows.CheckoutState) error {
-		if workflows.IsTerminal(cur.Status) {
+		if workflows.IsTerminal(workflows.CheckoutStatus(cur.Status)) {
 			return store.ErrNotChanged
 		}
 		*st = res
-		cur.Status, cur.FailureReason = res.Status, res.FailureReason
+		cur.Status, cur.FailureReason = string(res.Status), res.FailureReason
 		return nil
 	})
 	if err == nil {

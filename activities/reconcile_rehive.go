@@ -189,12 +189,12 @@ func (a *Reconciler) inboxEvent(ctx context.Context, ev store.InboxEvent, p *wor
 	if err != nil {
 		return recDeferred, "", err
 	}
-	if !workflows.IsTerminal(o.Status) {
+	if !workflows.IsTerminal(workflows.CheckoutStatus(o.Status)) {
 		return recDeferred, "order " + o.Status + ": settled by the closed-workflow pass first", nil
 	}
 	st := o.CheckoutState()
 	keep := ""
-	if workflows.RefundableStatus(o.Status) { // fulfilled, perhaps partially refunded
+	if workflows.RefundableStatus(workflows.CheckoutStatus(o.Status)) { // fulfilled, perhaps partially refunded
 		keep = st.Payment.ProviderPaymentID
 	}
 	switch ev.Provider {
@@ -405,14 +405,14 @@ func (a *Reconciler) noteRehiveTx(ctx context.Context, tx *rehive.Transaction, a
 		if action == workflows.RecRehiveConsistent && t.Status == status {
 			return store.ErrNotChanged // nothing new to say
 		}
-		t.Status, st.Status = status, status
+		t.Status, st.Status = status, workflows.TxStatus(status)
 		if reason != "" {
 			t.FailureReason, st.FailureReason = reason, reason
 		}
 		if ledgerID != "" {
 			t.LedgerTxID, st.LedgerTxID = ledgerID, ledgerID
 		}
-		t.RehiveStatus, st.RehiveStatus = tx.Status, tx.Status
+		t.RehiveStatus, st.RehiveStatus = tx.Status, workflows.RehiveStatus(tx.Status)
 		st.Timeline = append(st.Timeline, workflows.TimelineEntry{At: time.Now().UTC(), Step: action, Detail: detail})
 		raw, err := json.Marshal(st)
 		t.State = raw

@@ -59,7 +59,7 @@ func (a *Reconciler) ReconcileUnheardRehive(ctx context.Context) (workflows.Reco
 	for _, tx := range live {
 		// A run that ended gave its verdict (or left it to an operator, or
 		// to the reconciliation of closed workflows).
-		if s, ok := seen[string(tx.ID)]; !ok || !workflows.IsTxStatusFinal(s.Status) {
+		if s, ok := seen[string(tx.ID)]; !ok || !workflows.IsTxStatusFinal(workflows.TxStatus(s.Status)) {
 			todo = append(todo, tx)
 		}
 	}
@@ -96,7 +96,7 @@ func (a *Reconciler) handOverTransition(ctx context.Context, tx rehive.Transacti
 	}
 	wfID := workflows.RehiveTxWorkflowID(id)
 	ev := workflows.RehiveEvent{EventID: "reconcile:" + string(waiting.ID), Event: "transaction.transition.create", TxID: id,
-		TransitionID: string(waiting.ID), Status: tx.Status, Currency: tx.Currency.Code}
+		TransitionID: string(waiting.ID), Status: workflows.RehiveStatus(tx.Status), Currency: tx.Currency.Code}
 	md := workflows.RehiveTxMetadata(id, tx.TxType, tx.Subtype, tx.Status, tx.AbsAmount(), tx.Currency.Code)
 	_, err = a.Temporal.SignalWithStartWorkflow(ctx, wfID, workflows.SignalRehiveEvent, ev, client.StartWorkflowOptions{
 		ID: wfID, TaskQueue: a.TaskQueue,
@@ -226,11 +226,11 @@ func (a *Reconciler) ReconcileMerchantCredits(ctx context.Context) (workflows.Re
 		if err != nil {
 			return recDeferred, err
 		}
-		if !workflows.IsTerminal(o.Status) {
+		if !workflows.IsTerminal(workflows.CheckoutStatus(o.Status)) {
 			return recDeferred, nil // its workflow owns it
 		}
 		keep := ""
-		switch o.Status {
+		switch workflows.CheckoutStatus(o.Status) {
 		case workflows.StatusFulfilled, workflows.StatusPartiallyRefunded, workflows.StatusRefunded:
 			// The payment the order took: the checkout refunds it, never
 			// the reconciliation.

@@ -32,7 +32,9 @@ func (a *CurrencyManager) LookupRehiveTx(ctx context.Context, in workflows.Looku
 			// Approving it would move another transaction than this workflow's.
 			return workflows.RehiveTxInfo{}, notFound(fmt.Sprintf("transition %s is not of transaction %s", in.TransitionID, in.TxID))
 		}
-		tr = &workflows.RehiveTransition{ID: string(t.ID), Status: t.Status, FromStatus: t.FromStatus, ToStatus: t.ToStatus}
+		if tr, err = transition(t); err != nil {
+			return workflows.RehiveTxInfo{}, err
+		}
 	}
 	tx, err := a.Rehive.GetTransaction(ctx, in.TxID)
 	if err != nil {
@@ -43,9 +45,13 @@ func (a *CurrencyManager) LookupRehiveTx(ctx context.Context, in workflows.Looku
 			return workflows.RehiveTxInfo{}, err
 		}
 	}
+	status, err := rehiveStatus(tx.Status)
+	if err != nil {
+		return workflows.RehiveTxInfo{}, err
+	}
 	info := workflows.RehiveTxInfo{
 		TxID: string(tx.ID), CollectionID: string(tx.Collection), TxType: tx.TxType, Subtype: tx.Subtype,
-		Status: tx.Status, Amount: tx.AbsAmount(), Currency: tx.Currency.Code, Account: tx.Account,
+		Status: status, Amount: tx.AbsAmount(), Currency: tx.Currency.Code, Account: tx.Account,
 		Transfer: tx.IsTransfer(), OwnDeposit: isOwnDeposit(tx), Metadata: tx.Metadata,
 		Managed: a.Managed(tx.Currency.Code), Transition: tr,
 	}
@@ -75,10 +81,33 @@ func (a *CurrencyManager) waitingTransition(ctx context.Context, tx *rehive.Tran
 	}
 	for _, t := range trs {
 		if t.Status == rehive.TransitionPending && t.FromStatus == tx.Status {
-			return &workflows.RehiveTransition{ID: string(t.ID), Status: t.Status, FromStatus: t.FromStatus, ToStatus: t.ToStatus}, nil
+			return transition(&t)
 		}
 	}
 	return nil, nil
+}
+
+// rehiveStatus translates a status word of Rehive's into payflow's
+// vocabulary; a word outside it fails the activity for good.
+func rehiveStatus(word string) (workflows.RehiveStatus, error) {
+	s, err := workflows.ParseRehiveStatus(word)
+	if err != nil {
+		return "", unknownStatus.newError(err.Error(), 0)
+	}
+	return s, nil
+}
+
+// transition is a Rehive transition with its statuses translated.
+func transition(t *rehive.Transition) (*workflows.RehiveTransition, error) {
+	from, err := rehiveStatus(t.FromStatus)
+	if err != nil {
+		return nil, err
+	}
+	to, err := rehiveStatus(t.ToStatus)
+	if err != nil {
+		return nil, err
+	}
+	return &workflows.RehiveTransition{ID: string(t.ID), Status: t.Status, FromStatus: from, ToStatus: to}, nil
 }
 
 // saveLookup stores the transaction and its collection as Rehive reported
@@ -157,8 +186,8 @@ func (a *CurrencyManager) SetRehiveTxStatus(ctx context.Context, in workflows.Re
 	// The note is part of the key: a key reused with another body is refused
 	// for a day.
 	note := sha256.Sum256([]byte(in.Note))
-	key := intentKey(ctx, "payflow-tx-"+in.TxID+"-"+in.Status+"-"+hex.EncodeToString(note[:6]))
-	_, err := a.Rehive.PatchTransaction(ctx, in.TxID, rehive.TransactionPatch{Status: in.Status, Note: in.Note}, key)
+	key := intentKey(ctx, "payflow-tx-"+in.TxID+"-"+string(in.Status)+"-"+hex.EncodeToString(note[:6]))
+	_, err := a.Rehive.PatchTransaction(ctx, in.TxID, rehive.TransactionPatch{Status: string(in.Status), Note: in.Note}, key)
 	if err == nil {
 		return nil
 	}
@@ -170,7 +199,7 @@ func (a *CurrencyManager) SetRehiveTxStatus(ctx context.Context, in workflows.Re
 	switch {
 	case gerr != nil:
 		return classify(gerr)
-	case tx.Status == in.Status:
+	case tx.Status == string(in.Status):
 		return nil
 	case pe.Class == httpx.Conflict && !rehive.IsFinal(tx.Status):
 		return stillInFlight(pe)

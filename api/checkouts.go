@@ -126,7 +126,7 @@ func (s *server) createCheckout(c *fiber.Ctx) error {
 	}
 	wfID := workflows.CheckoutWorkflowID(b.OrderID)
 	order, created, err := s.Store.CreateOrder(ctx, store.Order{
-		OrderID: b.OrderID, Status: workflows.StatusPending, Amount: amount, Currency: b.Currency,
+		OrderID: b.OrderID, Status: string(workflows.StatusPending), Amount: amount, Currency: b.Currency,
 		PaymentMethod: b.Payment.Method, CustomerEmail: b.Customer.Email, RequestHash: hashJSON(b), WorkflowID: wfID,
 	})
 	if err != nil {
@@ -224,7 +224,7 @@ func (s *server) startCheckout(ctx context.Context, b checkoutBody, order store.
 		// answer instead of through matching; elsewhere the SDK asks nothing.
 		EnableEagerStart: true,
 		TypedSearchAttributes: temporal.NewSearchAttributes(
-			workflows.SAOrderID.ValueSet(b.OrderID), workflows.SAStatus.ValueSet(workflows.StatusPending)),
+			workflows.SAOrderID.ValueSet(b.OrderID), workflows.SAStatus.ValueSet(string(workflows.StatusPending))),
 		StaticSummary: md.Summary,
 		StaticDetails: md.Details,
 	}, workflows.CheckoutWorkflowName, in)
@@ -263,7 +263,7 @@ func (s *server) getCheckout(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if !workflows.IsTerminal(order.Status) || workflows.RefundableStatus(order.Status) {
+	if !workflows.IsTerminal(workflows.CheckoutStatus(order.Status)) || workflows.RefundableStatus(workflows.CheckoutStatus(order.Status)) {
 		var st workflows.CheckoutState
 		if err := s.queryState(ctx, order.WorkflowID, &st); err == nil {
 			return c.JSON(st)
@@ -321,7 +321,8 @@ func (s *server) listCheckouts(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"items": items, "next_cursor": next})
 }
 
-func validStatus(s string) bool {
+func validStatus(word string) bool {
+	s := workflows.CheckoutStatus(word)
 	switch s {
 	case workflows.StatusPending, workflows.StatusReserved, workflows.StatusAwaitingPayment, workflows.StatusRequiresAction, workflows.StatusPaid:
 		return true
@@ -344,7 +345,7 @@ func (s *server) cancelCheckout(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if workflows.IsTerminal(order.Status) && !workflows.RefundableStatus(order.Status) {
+	if workflows.IsTerminal(workflows.CheckoutStatus(order.Status)) && !workflows.RefundableStatus(workflows.CheckoutStatus(order.Status)) {
 		return errorf(http.StatusConflict, "checkout_final", "the checkout is already "+order.Status)
 	}
 	uctx, cancel := context.WithTimeout(ctx, cancelWait)
@@ -353,7 +354,7 @@ func (s *server) cancelCheckout(c *fiber.Ctx) error {
 		WorkflowID: order.WorkflowID, UpdateID: "api-cancel", UpdateName: workflows.UpdateCancel,
 		WaitForStage: client.WorkflowUpdateStageAccepted,
 	})
-	var status string
+	var status workflows.CheckoutStatus
 	if err == nil {
 		err = h.Get(uctx, &status)
 	}
@@ -370,7 +371,7 @@ func (s *server) cancelCheckout(c *fiber.Ctx) error {
 		// Accepted, still settling (e.g. waiting for Checkout.com to confirm a
 		// refund): the workflow finishes it; GET shows the outcome.
 		var st workflows.CheckoutState
-		status = order.Status
+		status = workflows.CheckoutStatus(order.Status)
 		if s.queryState(ctx, order.WorkflowID, &st) == nil {
 			status = st.Status
 		}

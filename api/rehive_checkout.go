@@ -46,7 +46,7 @@ func (s *server) rehiveOrder(c *fiber.Ctx, body *rehiveTokenBody) (store.Order, 
 	if order.PaymentMethod != workflows.MethodRehive {
 		return order, errorf(http.StatusConflict, "wrong_payment_method", "this checkout is paid by "+order.PaymentMethod)
 	}
-	switch order.Status {
+	switch workflows.CheckoutStatus(order.Status) {
 	case workflows.StatusAwaitingPayment:
 		return order, nil
 	case workflows.StatusPending, workflows.StatusReserved:

@@ -158,9 +158,13 @@ func routeRehive(ev *rehive.WebhookEvent, p Policy) Route {
 func rehiveTxRoute(r Route, ev *rehive.WebhookEvent, tx *rehive.Transaction, transitionID string, stall time.Duration) Route {
 	r.WorkflowID = workflows.RehiveTxWorkflowID(string(tx.ID))
 	r.Signal = workflows.SignalRehiveEvent
+	// The status is what the event carried, for the timeline: the workflow
+	// re-reads the transaction, whose lookup refuses a word payflow does not
+	// know. Such a word is left out here rather than dropping the event.
+	status, _ := workflows.ParseRehiveStatus(tx.Status)
 	r.Arg = workflows.RehiveEvent{
 		EventID: r.EventID, Event: ev.Event, TxID: string(tx.ID), TransitionID: transitionID,
-		Status: tx.Status, Currency: tx.Currency.Code,
+		Status: status, Currency: tx.Currency.Code,
 	}
 	if stall > 0 {
 		r.Start = &Start{Workflow: workflows.RehiveTxWorkflowName, Input: workflows.RehiveTxInput{TxID: string(tx.ID), StallTimeout: stall},

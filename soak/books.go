@@ -101,7 +101,7 @@ func (r *run) check(ctx context.Context, final map[*job]string) ([]string, error
 			if st == workflows.StatusFulfilled {
 				sold[j.sku] += j.qty
 			}
-			if !workflows.IsTerminal(st) {
+			if !workflows.IsTerminal(workflows.CheckoutStatus(st)) {
 				bad("%s: not terminal: %s", j, st)
 				continue
 			}
@@ -194,7 +194,7 @@ func (r *run) checkCards(b books, final map[*job]string) []string {
 func (r *run) checkWallet(b books, final map[*job]string) []string {
 	kept := map[string]int64{}
 	for _, t := range b.rehive {
-		if t.Account != r.merchant.Account || t.Status != workflows.RehiveTxComplete {
+		if t.Account != r.merchant.Account || t.Status != string(workflows.RehiveTxComplete) {
 			continue
 		}
 		if id, _ := t.Metadata["order_id"].(string); id != "" && t.TxType == "credit" {
@@ -254,7 +254,7 @@ func (r *run) checkManaged(b books) []string {
 		if t.Currency.Code != managed {
 			continue
 		}
-		if t.Status != workflows.RehiveTxComplete && t.Status != workflows.RehiveTxFailed {
+		if t.Status != string(workflows.RehiveTxComplete) && t.Status != string(workflows.RehiveTxFailed) {
 			v = append(v, fmt.Sprintf("managed Rehive transaction %s (%s) not final: %s", t.ID, t.TxType, t.Status))
 			continue
 		}
@@ -268,9 +268,9 @@ func (r *run) checkManaged(b books) []string {
 			}
 		}
 		switch {
-		case t.Status == workflows.RehiveTxComplete && (len(complete) != 1 || complete[0].Amount != abs(t.Amount)):
+		case t.Status == string(workflows.RehiveTxComplete) && (len(complete) != 1 || complete[0].Amount != abs(t.Amount)):
 			v = append(v, fmt.Sprintf("Complete withdrawal %s of %d has complete ledger withdrawals %v", t.ID, abs(t.Amount), complete))
-		case t.Status == workflows.RehiveTxFailed && len(complete) != 0:
+		case t.Status == string(workflows.RehiveTxFailed) && len(complete) != 0:
 			v = append(v, fmt.Sprintf("Failed withdrawal %s was paid out on the ledger: %v", t.ID, complete))
 		}
 	}
@@ -289,7 +289,7 @@ func (r *run) checkManaged(b books) []string {
 func (r *run) checkDeposits(b books) []string {
 	credits := map[string][]rehiveTx{}
 	for _, t := range b.rehive {
-		if id, _ := t.Metadata[workflows.DepositMetadataKey].(string); id != "" && t.TxType == "credit" && t.Status != workflows.RehiveTxFailed {
+		if id, _ := t.Metadata[workflows.DepositMetadataKey].(string); id != "" && t.TxType == "credit" && t.Status != string(workflows.RehiveTxFailed) {
 			credits[id] = append(credits[id], t)
 		}
 	}
@@ -309,7 +309,7 @@ func (r *run) checkDeposits(b books) []string {
 			}
 			continue
 		}
-		if len(cs) != 1 || cs[0].Status != workflows.RehiveTxComplete || abs(cs[0].Amount) != amounts[j.ledgerID] {
+		if len(cs) != 1 || cs[0].Status != string(workflows.RehiveTxComplete) || abs(cs[0].Amount) != amounts[j.ledgerID] {
 			v = append(v, fmt.Sprintf("%s of %d: Rehive credits %+v, want exactly one Complete", j, amounts[j.ledgerID], cs))
 		}
 	}

@@ -121,7 +121,7 @@ func (r *run) followUp(ctx context.Context, j *job) {
 				return st
 			}
 			for _, s := range statuses {
-				if st.Status == s {
+				if string(st.Status) == s {
 					return st
 				}
 			}

@@ -26,16 +26,16 @@ var txScenarios = []weighted{
 }
 
 var txExpected = map[string][]string{
-	"withdrawal_linked":           {workflows.RehiveTxComplete},
-	"withdrawal_destination":      {workflows.RehiveTxComplete},
-	"withdrawal_unusable":         {workflows.RehiveTxFailed},
-	"withdrawal_rejected":         {workflows.RehiveTxFailed},
-	"withdrawal_stalled":          {workflows.RehiveTxFailed}, // after the stall timer
-	"transfer":                    {workflows.RehiveTxComplete},
-	"unsupported_credit":          {workflows.RehiveTxFailed},
-	"initiating_pending_complete": {workflows.RehiveTxComplete},
+	"withdrawal_linked":           {string(workflows.RehiveTxComplete)},
+	"withdrawal_destination":      {string(workflows.RehiveTxComplete)},
+	"withdrawal_unusable":         {string(workflows.RehiveTxFailed)},
+	"withdrawal_rejected":         {string(workflows.RehiveTxFailed)},
+	"withdrawal_stalled":          {string(workflows.RehiveTxFailed)}, // after the stall timer
+	"transfer":                    {string(workflows.RehiveTxComplete)},
+	"unsupported_credit":          {string(workflows.RehiveTxFailed)},
+	"initiating_pending_complete": {string(workflows.RehiveTxComplete)},
 	// Not payflow's: Rehive completes it by itself.
-	"unmanaged_currency": {workflows.RehiveTxComplete},
+	"unmanaged_currency": {string(workflows.RehiveTxComplete)},
 }
 
 // Ledger deposit scenarios (PRODUCT.md flow 3) and payflow's final status.
@@ -144,7 +144,7 @@ func (r *run) deposit(ctx context.Context, j *job) {
 func (r *run) status(j *job) string {
 	switch {
 	case j.flow == "checkout" && j.amount != 0:
-		return r.checkoutState(j.orderID).Status
+		return string(r.checkoutState(j.orderID).Status)
 	case j.flow == "tx" && j.txID != "":
 		var tx struct{ Status string }
 		if err := r.c.sandbox(http.MethodGet, "/sandbox/rehive/_control/transactions/"+j.txID, nil, &tx); err != nil {
@@ -166,9 +166,9 @@ func (r *run) status(j *job) string {
 func (r *run) isFinal(j *job, status string) bool {
 	switch j.flow {
 	case "checkout":
-		return j.amount == 0 || workflows.IsTerminal(status)
+		return j.amount == 0 || workflows.IsTerminal(workflows.CheckoutStatus(status))
 	case "tx":
-		return j.txID == "" || status == workflows.RehiveTxComplete || status == workflows.RehiveTxFailed
+		return j.txID == "" || status == string(workflows.RehiveTxComplete) || status == string(workflows.RehiveTxFailed)
 	default:
 		return j.ledgerID == "" || (status != "" && status != workflows.DepositReceived && status != workflows.DepositPending)
 	}

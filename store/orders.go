@@ -201,7 +201,7 @@ func (o Order) CheckoutState() workflows.CheckoutState {
 		return st
 	}
 	return workflows.CheckoutState{
-		OrderID: o.OrderID, Status: o.Status, Amount: o.Amount, Currency: o.Currency, FailureReason: o.FailureReason,
+		OrderID: o.OrderID, Status: workflows.CheckoutStatus(o.Status), Amount: o.Amount, Currency: o.Currency, FailureReason: o.FailureReason,
 		Payment: workflows.PaymentState{Method: o.PaymentMethod}, Lines: []workflows.PricedLine{}, Timeline: []workflows.TimelineEntry{},
 		WorkflowID: o.WorkflowID, RunID: o.RunID,
 	}

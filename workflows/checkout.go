@@ -48,7 +48,7 @@ type checkout struct {
 	in    CheckoutInput
 	state CheckoutState
 	// tracker records the timeline, status and read model (tracker.go).
-	tracker
+	tracker[CheckoutStatus]
 
 	payments workflow.ReceiveChannel
 	// cancels is the legacy cancel signal; nil in runs that do not listen.
@@ -252,7 +252,7 @@ func (w *checkout) drain(ctx workflow.Context) {
 		w.note(ctx, "late_event", fmt.Sprintf("%s %s after %s", ev.Provider, ev.Type, w.state.Status))
 	})
 	for w.cancels != nil && w.cancels.ReceiveAsync(nil) {
-		w.note(ctx, "late_cancel", "after "+w.state.Status)
+		w.note(ctx, "late_cancel", "after "+string(w.state.Status))
 	}
 	w.cancelHandled = true
 }
@@ -295,28 +295,30 @@ func (w *checkout) needsAttention(ctx workflow.Context, reason, detail string) e
 	return nil
 }
 
-func (w *checkout) finish(ctx workflow.Context, status, detail string) {
+func (w *checkout) finish(ctx workflow.Context, status CheckoutStatus, detail string) {
 	w.cancelHandled = w.cancelRequested
 	w.setStatus(ctx, status, detail)
 }
 
 // newTracker records the order's progress: a bounded timeline (an order
 // can be pointed at by any number of events), OrderId and PayflowStatus.
-func (w *checkout) newTracker() tracker {
-	return tracker{
+func (w *checkout) newTracker() tracker[CheckoutStatus] {
+	return tracker[CheckoutStatus]{
 		status: &w.state.Status, timeline: &w.state.Timeline, bounded: true,
 		search: func() []temporal.SearchAttributeUpdate {
-			return []temporal.SearchAttributeUpdate{SAOrderID.ValueSet(w.in.OrderID), SAStatus.ValueSet(w.state.Status)}
+			return []temporal.SearchAttributeUpdate{SAOrderID.ValueSet(w.in.OrderID), SAStatus.ValueSet(string(w.state.Status))}
 		},
 		upsertUnchanged: true,
-		details:         func(status, detail string) string { return currentDetails(status, w.waitingFor(status), detail) },
-		saveState:       func(ctx workflow.Context) error { return ckActs.SaveOrder.Run(ctx, w.state) },
-		logKey:          "order_id", logID: w.in.OrderID,
+		details: func(status CheckoutStatus, detail string) string {
+			return currentDetails(string(status), w.waitingFor(status), detail)
+		},
+		saveState: func(ctx workflow.Context) error { return ckActs.SaveOrder.Run(ctx, w.state) },
+		logKey:    "order_id", logID: w.in.OrderID,
 	}
 }
 
 // waitingFor says, for the Web UI, what an order in status waits for.
-func (w *checkout) waitingFor(status string) string {
+func (w *checkout) waitingFor(status CheckoutStatus) string {
 	switch status {
 	case StatusPending:
 		return "the cart priced and the stock reserved"

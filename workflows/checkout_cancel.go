@@ -24,7 +24,7 @@ func (w *checkout) cancelBeforePayment(ctx workflow.Context) error {
 // answers once the cancel is settled, with the order's status.
 func (w *checkout) setupCancel(ctx workflow.Context) error {
 	return workflow.SetUpdateHandlerWithOptions(ctx, UpdateCancel,
-		func(ctx workflow.Context) (string, error) {
+		func(ctx workflow.Context) (CheckoutStatus, error) {
 			w.updateCancels.SendAsync(true)
 			if err := workflow.Await(ctx, func() bool { return w.cancelHandled }); err != nil {
 				return "", err

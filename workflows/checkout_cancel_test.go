@@ -19,7 +19,7 @@ func TestCheckoutCancelBeforePayment(t *testing.T) {
 			require.Equal(t, StatusCancelled, st.Status)
 			require.Equal(t, ReasonCancelled, st.FailureReason)
 			require.Empty(t, st.Payment.ProviderPaymentID)
-			requireSubsequence(t, timelineSteps(st), []string{StatusReserved, StatusCancelled})
+			requireSubsequence(t, timelineSteps(st), []string{string(StatusReserved), string(StatusCancelled)})
 			h.requireCalls(map[string]int{
 				ActReserveStock: 1, ActChargeCard: 0, ActGetCardPayment: 0, ActVoidCard: 0,
 				ActReleaseStock: 1, ActCommitStock: 0, ActRefundCard: 0, ActRefundRehive: 0,
@@ -39,7 +39,7 @@ func TestCheckoutCancelWhileAwaitingCardPayment(t *testing.T) {
 		require.Equal(t, StatusCancelled, st.Status)
 		require.Equal(t, ReasonCancelled, st.FailureReason)
 		require.Equal(t, "Voided", st.Payment.Status)
-		requireSubsequence(t, timelineSteps(st), []string{StatusAwaitingPayment, "voided", StatusCancelled})
+		requireSubsequence(t, timelineSteps(st), []string{string(StatusAwaitingPayment), "voided", string(StatusCancelled)})
 		require.Equal(t, 5*time.Minute, timelineAt(t, st, StatusCancelled).Sub(st.Timeline[0].At))
 		h.requireCalls(map[string]int{ActGetCardPayment: 1, ActVoidCard: 1, ActReleaseStock: 1, ActRefundCard: 0, ActCommitStock: 0})
 	})
@@ -86,7 +86,7 @@ func TestCheckoutCancelAfterFulfilledRefunds(t *testing.T) {
 	require.Equal(t, StatusRefunded, st.Status)
 	require.Equal(t, "Refunded", st.Payment.Status)
 	require.Equal(t, "rfd_"+ckPaymentID, st.Payment.RefundID)
-	requireSubsequence(t, timelineSteps(st), []string{StatusFulfilled, "refund", StatusRefunded})
+	requireSubsequence(t, timelineSteps(st), []string{string(StatusFulfilled), "refund", string(StatusRefunded)})
 	// RestockOrder puts the committed stock back; ReleaseStock is a no-op
 	// on a committed reservation (store.Release).
 	h.requireCalls(map[string]int{ActCommitStock: 1, ActRestockOrder: 1, ActGetCardPayment: 1, ActRefundCard: 1, ActReleaseStock: 1, ActVoidCard: 0})
@@ -109,7 +109,7 @@ func TestCheckoutCancelAfterFulfilledBeforeCaptureVoids(t *testing.T) {
 	require.Equal(t, StatusCancelled, st.Status)
 	require.Equal(t, "Voided", st.Payment.Status)
 	require.Empty(t, st.Payment.RefundID)
-	requireSubsequence(t, timelineSteps(st), []string{StatusFulfilled, "refund", "void_requested", "voided", StatusCancelled})
+	requireSubsequence(t, timelineSteps(st), []string{string(StatusFulfilled), "refund", "void_requested", "voided", string(StatusCancelled)})
 	h.requireCalls(map[string]int{ActCommitStock: 1, ActRestockOrder: 1, ActGetCardPayment: 1, ActVoidCard: 1, ActGetCardAction: 1, ActRefundCard: 0})
 }
 

@@ -332,7 +332,7 @@ func (w *cardPayment) latePayment(ctx workflow.Context, ev PaymentEvent) bool {
 	switch ev.card() {
 	case CardCaptured, CardAuthorized, CardPaid:
 		w.state.Payment.ProviderPaymentID = ev.PaymentID
-		_ = w.refund(ctx, "payment arrived after the order was "+w.state.Status)
+		_ = w.refund(ctx, "payment arrived after the order was "+string(w.state.Status))
 		return true
 	}
 	return false

@@ -75,10 +75,10 @@ func (f *checkoutFakes) count(name string) int {
 }
 
 // savedStatuses is the sequence of distinct statuses the read model was given.
-func (f *checkoutFakes) savedStatuses() []string {
+func (f *checkoutFakes) savedStatuses() []CheckoutStatus {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	var out []string
+	var out []CheckoutStatus
 	for _, s := range f.saved {
 		if len(out) == 0 || out[len(out)-1] != s.Status {
 			out = append(out, s.Status)

@@ -16,7 +16,7 @@ func TestCheckoutLateCardPaymentRefunded(t *testing.T) {
 	h.signalAt(ckPaymentTimeout+10*time.Minute, ckoEvent("payment_captured", "evt_late", ckPaymentID))
 	st := h.runOK(cardCheckoutInput())
 	require.Equal(t, StatusRefunded, st.Status)
-	requireSubsequence(t, timelineSteps(st), []string{StatusExpired, "late_event", "refund", StatusRefunded})
+	requireSubsequence(t, timelineSteps(st), []string{string(StatusExpired), "late_event", "refund", string(StatusRefunded)})
 	h.requireCalls(map[string]int{ActRefundCard: 1, ActReleaseStock: 2, ActCommitStock: 0})
 }
 

@@ -19,7 +19,7 @@ import (
 // back. Like fulfilled it is final for the order's lifecycle, and like
 // fulfilled it can still be refunded further, or cancelled (the rest is
 // refunded), while the refund window lasts.
-const StatusPartiallyRefunded = "partially_refunded"
+const StatusPartiallyRefunded CheckoutStatus = "partially_refunded"
 
 // UpdateRefund is the checkout's refund update.
 const UpdateRefund = "refund"
@@ -107,7 +107,7 @@ type RestockLinesInput struct {
 
 // RefundableStatus reports whether an order in status can take a refund (or
 // a cancel that refunds it) while its refund window lasts.
-func RefundableStatus(status string) bool {
+func RefundableStatus(status CheckoutStatus) bool {
 	return status == StatusFulfilled || status == StatusPartiallyRefunded
 }
 
@@ -302,7 +302,7 @@ func (w *checkout) runRefund(ctx workflow.Context, id string) bool {
 	if !RefundableStatus(w.state.Status) {
 		// The order closed meanwhile (e.g. a capture declined after
 		// fulfilment voided the payment): nothing of it is left to refund.
-		w.settleRefund(ctx, r, RefundFailed, "the order is "+w.state.Status)
+		w.settleRefund(ctx, r, RefundFailed, "the order is "+string(w.state.Status))
 		return false
 	}
 	w.note(ctx, "refund_requested", fmt.Sprintf("%s: %d %s (%s)", r.RefundID, r.Amount, w.in.Currency, r.Reason))

@@ -139,7 +139,7 @@ func TestRefundPartialThenRestRefundsInFull(t *testing.T) {
 		{OrderID: ckOrderID, PaymentID: ckPaymentID, Amount: 1000, Seq: 1, Attempt: 1},
 		{OrderID: ckOrderID, PaymentID: ckPaymentID, Amount: ckAmount - 1000, Seq: 2, Attempt: 1},
 	}, rf.card)
-	requireSubsequence(t, timelineSteps(st), []string{StatusFulfilled, "refund_requested", "refund_succeeded", StatusPartiallyRefunded, "refund_requested", "refund_succeeded", StatusRefunded})
+	requireSubsequence(t, timelineSteps(st), []string{string(StatusFulfilled), "refund_requested", "refund_succeeded", string(StatusPartiallyRefunded), "refund_requested", "refund_succeeded", string(StatusRefunded)})
 	// No full refund, no restock: the refunds named no lines.
 	h.requireCalls(map[string]int{ActRefundCard: 0, ActRestockOrder: 0})
 	require.Empty(t, rf.restocks)

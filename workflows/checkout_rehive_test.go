@@ -27,7 +27,7 @@ func TestCheckoutRehivePaid(t *testing.T) {
 	require.Equal(t, StatusFulfilled, st.Status)
 	require.Empty(t, st.FailureReason)
 	require.Equal(t, PaymentState{Method: MethodRehive, Status: "Complete", ProviderPaymentID: "tx_1"}, st.Payment)
-	requireSubsequence(t, timelineSteps(st), []string{StatusAwaitingPayment, "webhook", StatusPaid, StatusFulfilled})
+	requireSubsequence(t, timelineSteps(st), []string{string(StatusAwaitingPayment), "webhook", string(StatusPaid), string(StatusFulfilled)})
 	require.Equal(t, 1, countTimelineStep(st, "late_event"))
 	h.requireCalls(map[string]int{ActChargeCard: 0, ActVerifyRehivePayment: 1, ActCommitStock: 1, ActReleaseStock: 0})
 	require.Equal(t, []RehivePaymentInput{{OrderID: ckOrderID, TxID: "tx_1", Amount: ckAmount, Currency: "EUR"}}, h.f.verified)

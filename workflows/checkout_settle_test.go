@@ -14,7 +14,7 @@ import (
 // wallet payments are found without webhooks, stray payments are retried,
 // and an operator's Cancel settles the order.
 
-func requireNeverStatus(t *testing.T, h *checkoutHarness, status string) {
+func requireNeverStatus(t *testing.T, h *checkoutHarness, status CheckoutStatus) {
 	t.Helper()
 	for _, s := range h.f.savedStatuses() {
 		require.NotEqual(t, status, s, "the order read %s: %v", status, h.f.savedStatuses())
@@ -33,7 +33,7 @@ func TestCheckoutCaptureDeclinedBeforeFulfilment(t *testing.T) {
 	require.Equal(t, StatusFailed, st.Status)
 	require.Equal(t, ReasonCaptureDeclined, st.FailureReason)
 	require.Equal(t, "Voided", st.Payment.Status)
-	requireSubsequence(t, timelineSteps(st), []string{StatusAwaitingPayment, "webhook", "webhook", "void_requested", "voided", StatusFailed})
+	requireSubsequence(t, timelineSteps(st), []string{string(StatusAwaitingPayment), "webhook", "webhook", "void_requested", "voided", string(StatusFailed)})
 	h.requireCalls(map[string]int{ActCommitStock: 0, ActReleaseStock: 1, ActVoidCard: 1, ActGetCardAction: 1, ActRefundCard: 0})
 	requireNeverStatus(t, h, StatusFulfilled)
 }
@@ -63,7 +63,7 @@ func TestCheckoutCaptureDeclinedAfterFulfilment(t *testing.T) {
 	require.Equal(t, StatusFailed, st.Status)
 	require.Equal(t, ReasonCaptureDeclined, st.FailureReason)
 	require.Equal(t, "Voided", st.Payment.Status)
-	requireSubsequence(t, timelineSteps(st), []string{StatusFulfilled, "webhook", "voided", StatusFailed})
+	requireSubsequence(t, timelineSteps(st), []string{string(StatusFulfilled), "webhook", "voided", string(StatusFailed)})
 	require.Contains(t, st.Timeline[len(st.Timeline)-1].Detail, "restocked")
 	h.requireCalls(map[string]int{ActCommitStock: 1, ActRestockOrder: 1, ActVoidCard: 1, ActRefundCard: 0})
 	require.Less(t, h.env.Now().Sub(start), 2*time.Hour, "closes at the decline, not at the end of the window")
@@ -167,7 +167,7 @@ func TestCheckoutLostChargeAnswerFoundByReference(t *testing.T) {
 
 	require.Equal(t, StatusFulfilled, st.Status)
 	require.Equal(t, ckPaymentID, st.Payment.ProviderPaymentID)
-	requireSubsequence(t, timelineSteps(st), []string{StatusReserved, "charge_unknown", "charge_lookup", "charge_found", StatusAwaitingPayment, StatusPaid, StatusFulfilled})
+	requireSubsequence(t, timelineSteps(st), []string{string(StatusReserved), "charge_unknown", "charge_lookup", "charge_found", string(StatusAwaitingPayment), string(StatusPaid), string(StatusFulfilled)})
 	h.requireCalls(map[string]int{ActChargeCard: 1, ActFindCardPayment: 2, ActCommitStock: 1, ActReleaseStock: 0})
 }
 
@@ -226,7 +226,7 @@ func TestCheckoutRehiveTransferFoundByListing(t *testing.T) {
 	st := h.runOK(rehiveCheckoutInput())
 	require.Equal(t, StatusFulfilled, st.Status)
 	require.Equal(t, "tx_browser", st.Payment.ProviderPaymentID)
-	requireSubsequence(t, timelineSteps(st), []string{StatusAwaitingPayment, "payment_found", StatusPaid, StatusFulfilled})
+	requireSubsequence(t, timelineSteps(st), []string{string(StatusAwaitingPayment), "payment_found", string(StatusPaid), string(StatusFulfilled)})
 }
 
 func TestCheckoutRehiveNothingFoundExpires(t *testing.T) {
@@ -287,7 +287,7 @@ func TestCheckoutOperatorCancelWhileAwaitingPayment(t *testing.T) {
 	require.Equal(t, StatusCancelled, st.Status)
 	require.Equal(t, ReasonCancelled, st.FailureReason)
 	require.Equal(t, "Voided", st.Payment.Status)
-	requireSubsequence(t, timelineSteps(st), []string{StatusAwaitingPayment, "operator_cancel", "voided", StatusCancelled})
+	requireSubsequence(t, timelineSteps(st), []string{string(StatusAwaitingPayment), "operator_cancel", "voided", string(StatusCancelled)})
 	h.requireCalls(map[string]int{ActVoidCard: 1, ActReleaseStock: 1, ActCommitStock: 0, ActRefundCard: 0})
 }
 
@@ -362,7 +362,7 @@ func TestCheckoutTimelineBounded(t *testing.T) {
 	// the marker stands for those dropped.
 	require.Equal(t, maxTimeline, len(st.Timeline))
 	require.Equal(t, 308-(maxTimeline-1), dropped)
-	requireSubsequence(t, timelineSteps(st), []string{"created", stepTruncated, "event_ignored", StatusPaid, StatusFulfilled})
+	requireSubsequence(t, timelineSteps(st), []string{"created", stepTruncated, "event_ignored", string(StatusPaid), string(StatusFulfilled)})
 	// Only the events that mattered wrote the read model.
 	require.Less(t, h.f.count(ActSaveOrder), 10)
 }

@@ -35,14 +35,14 @@ func TestCheckoutCardCapturedFulfilled(t *testing.T) {
 	require.Equal(t, "ada@example.com", st.CustomerEmail)
 	require.Equal(t, []PricedLine{{SKU: "TSHIRT-M", Name: "Item TSHIRT-M", Quantity: 2, UnitPrice: 1250, Total: 2500}}, st.Lines)
 	require.Equal(t, PaymentState{Method: MethodCard, Status: "Captured", ProviderPaymentID: ckPaymentID}, st.Payment)
-	requireSubsequence(t, timelineSteps(st), []string{"created", "priced", StatusReserved, StatusAwaitingPayment, "webhook", StatusPaid, StatusFulfilled})
+	requireSubsequence(t, timelineSteps(st), []string{"created", "priced", string(StatusReserved), string(StatusAwaitingPayment), "webhook", string(StatusPaid), string(StatusFulfilled)})
 
 	h.requireCalls(map[string]int{
 		ActPriceCart: 1, ActReserveStock: 1, ActChargeCard: 1, ActCommitStock: 1,
 		ActReleaseStock: 0, ActGetCardPayment: 0, ActVoidCard: 0, ActRefundCard: 0, ActRestockOrder: 0,
 	})
 	require.Equal(t, []ChargeInput{{OrderID: ckOrderID, Amount: ckAmount, Currency: "EUR", CustomerEmail: "ada@example.com"}}, h.f.charges)
-	require.Equal(t, []string{StatusPending, StatusReserved, StatusAwaitingPayment, StatusPaid, StatusFulfilled}, h.f.savedStatuses())
+	require.Equal(t, []CheckoutStatus{StatusPending, StatusReserved, StatusAwaitingPayment, StatusPaid, StatusFulfilled}, h.f.savedStatuses())
 	// With no cancel, the workflow stays open exactly for the refund window.
 	require.Equal(t, 2*time.Minute+ckRefundWindow, h.env.Now().Sub(start))
 }
@@ -84,7 +84,7 @@ func TestCheckoutCardDeclinedAtCharge(t *testing.T) {
 	require.Equal(t, "Declined", st.Payment.Status)
 	require.Contains(t, st.Timeline[len(st.Timeline)-1].Detail, "20005")
 	h.requireCalls(map[string]int{ActChargeCard: 1, ActReleaseStock: 1, ActCommitStock: 0, ActVoidCard: 0, ActRefundCard: 0})
-	require.Equal(t, []string{StatusPending, StatusReserved, StatusFailed}, h.f.savedStatuses())
+	require.Equal(t, []CheckoutStatus{StatusPending, StatusReserved, StatusFailed}, h.f.savedStatuses())
 }
 
 func TestCheckoutCardRejectedAtCharge(t *testing.T) {
@@ -118,7 +118,7 @@ func TestCheckoutOutOfStock(t *testing.T) {
 	require.Equal(t, int64(ckAmount), st.Amount, "priced before reserving")
 	require.Equal(t, "none", st.Payment.Status)
 	h.requireCalls(map[string]int{ActReserveStock: 1, ActChargeCard: 0, ActReleaseStock: 0, ActCommitStock: 0})
-	require.Equal(t, []string{StatusPending, StatusFailed}, h.f.savedStatuses())
+	require.Equal(t, []CheckoutStatus{StatusPending, StatusFailed}, h.f.savedStatuses())
 }
 
 func TestCheckoutInvalidCart(t *testing.T) {
@@ -161,7 +161,7 @@ func TestCheckoutThreeDSecure(t *testing.T) {
 		require.Equal(t, StatusFulfilled, st.Status)
 		require.Equal(t, redirect, st.Payment.RedirectURL)
 		require.Equal(t, "Captured", st.Payment.Status)
-		requireSubsequence(t, timelineSteps(st), []string{StatusReserved, StatusRequiresAction, "webhook", "webhook", StatusPaid, StatusFulfilled})
+		requireSubsequence(t, timelineSteps(st), []string{string(StatusReserved), string(StatusRequiresAction), "webhook", "webhook", string(StatusPaid), string(StatusFulfilled)})
 		h.requireCalls(map[string]int{ActChargeCard: 1, ActCommitStock: 1, ActReleaseStock: 0})
 	})
 	t.Run("declined", func(t *testing.T) {
@@ -270,7 +270,7 @@ func TestCheckoutCardPaymentTimeout(t *testing.T) {
 		require.Equal(t, StatusFulfilled, st.Status)
 		require.Empty(t, st.FailureReason)
 		require.Equal(t, "Captured", st.Payment.Status)
-		requireSubsequence(t, timelineSteps(st), []string{StatusAwaitingPayment, "timeout_check", StatusPaid, StatusFulfilled})
+		requireSubsequence(t, timelineSteps(st), []string{string(StatusAwaitingPayment), "timeout_check", string(StatusPaid), string(StatusFulfilled)})
 		require.Equal(t, ckPaymentTimeout, timelineAt(t, st, "timeout_check").Sub(st.Timeline[0].At))
 		h.requireCalls(map[string]int{ActGetCardPayment: 1, ActVoidCard: 0, ActCommitStock: 1, ActReleaseStock: 0})
 	})
@@ -281,7 +281,7 @@ func TestCheckoutCardPaymentTimeout(t *testing.T) {
 		require.Equal(t, StatusExpired, st.Status)
 		require.Equal(t, ReasonPaymentTimeout, st.FailureReason)
 		require.Equal(t, "Voided", st.Payment.Status)
-		requireSubsequence(t, timelineSteps(st), []string{"voided", StatusExpired})
+		requireSubsequence(t, timelineSteps(st), []string{"voided", string(StatusExpired)})
 		h.requireCalls(map[string]int{ActGetCardPayment: 1, ActVoidCard: 1, ActReleaseStock: 1, ActCommitStock: 0, ActRefundCard: 0})
 		require.Equal(t, []CardPaymentInput{{OrderID: ckOrderID, PaymentID: ckPaymentID, Amount: ckAmount, Attempt: 1}}, h.f.voids)
 	})

@@ -2,22 +2,27 @@ package workflows
 
 import "time"
 
+// CheckoutStatus is a checkout's status (PRODUCT.md): what the API shows
+// and the workflow branches on. It is neither payflow's status of a Rehive
+// transaction (TxStatus) nor Rehive's own (RehiveStatus).
+type CheckoutStatus string
+
 // Checkout statuses (PRODUCT.md).
 const (
-	StatusPending         = "pending"
-	StatusReserved        = "reserved"
-	StatusAwaitingPayment = "awaiting_payment"
-	StatusRequiresAction  = "requires_action"
-	StatusPaid            = "paid"
-	StatusFulfilled       = "fulfilled"
-	StatusFailed          = "failed"
-	StatusExpired         = "expired"
-	StatusCancelled       = "cancelled"
-	StatusRefunded        = "refunded"
+	StatusPending         CheckoutStatus = "pending"
+	StatusReserved                       = "reserved"
+	StatusAwaitingPayment                = "awaiting_payment"
+	StatusRequiresAction                 = "requires_action"
+	StatusPaid                           = "paid"
+	StatusFulfilled                      = "fulfilled"
+	StatusFailed                         = "failed"
+	StatusExpired                        = "expired"
+	StatusCancelled                      = "cancelled"
+	StatusRefunded                       = "refunded"
 	// StatusNeedsAttention is final for the workflow: a refund or void that
 	// Checkout.com kept declining (after bounded retries), or whose outcome
 	// never showed, is left to an operator. The timeline says what was tried.
-	StatusNeedsAttention = "needs_attention"
+	StatusNeedsAttention CheckoutStatus = "needs_attention"
 )
 
 // Payment methods.
@@ -61,7 +66,7 @@ func CheckoutWorkflowID(orderID string) string { return "checkout/" + orderID }
 
 // IsTerminal reports whether a checkout status is final. A fulfilled order is
 // final but can still be refunded by a cancel within the refund window.
-func IsTerminal(status string) bool {
+func IsTerminal(status CheckoutStatus) bool {
 	switch status {
 	case StatusFulfilled, StatusPartiallyRefunded, StatusFailed, StatusExpired, StatusCancelled, StatusRefunded, StatusNeedsAttention:
 		return true
@@ -125,7 +130,7 @@ type TimelineEntry struct {
 // read model stores.
 type CheckoutState struct {
 	OrderID       string          `json:"order_id"`
-	Status        string          `json:"status"`
+	Status        CheckoutStatus  `json:"status"`
 	Amount        int64           `json:"amount"`
 	Currency      string          `json:"currency"`
 	FailureReason string          `json:"failure_reason"`

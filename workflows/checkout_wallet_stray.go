@@ -18,7 +18,7 @@ func (w *walletPayment) afterFulfilment(ctx workflow.Context, ev PaymentEvent) b
 // so the watch goes on.
 func (w *walletPayment) latePayment(ctx workflow.Context, ev PaymentEvent) bool {
 	if w.onStrayPayment(ctx, ev) && w.state.Status != StatusRefunded {
-		w.finish(ctx, StatusRefunded, "Rehive payment arrived after the order was "+w.state.Status+"; reversed")
+		w.finish(ctx, StatusRefunded, "Rehive payment arrived after the order was "+string(w.state.Status)+"; reversed")
 	}
 	return false
 }

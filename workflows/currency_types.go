@@ -37,12 +37,12 @@ func RehiveTxIDFromLedger(ledgerTxID string) (string, bool) {
 // RehiveEvent is a Rehive webhook reduced to what the transaction workflow
 // needs; it always re-reads the transaction and transition from Rehive.
 type RehiveEvent struct {
-	EventID      string `json:"event_id"`
-	Event        string `json:"event"` // transaction.transition.create, transaction.update, ...
-	TxID         string `json:"tx_id"`
-	TransitionID string `json:"transition_id,omitempty"`
-	Status       string `json:"status,omitempty"` // the transaction status the event carried
-	Currency     string `json:"currency,omitempty"`
+	EventID      string       `json:"event_id"`
+	Event        string       `json:"event"` // transaction.transition.create, transaction.update, ...
+	TxID         string       `json:"tx_id"`
+	TransitionID string       `json:"transition_id,omitempty"`
+	Status       RehiveStatus `json:"status,omitempty"` // the transaction status the event carried
+	Currency     string       `json:"currency,omitempty"`
 }
 
 // LedgerEvent is a ledger webhook reduced to what the workflows need.
@@ -143,7 +143,7 @@ type AccountLinkResult struct {
 // is success, and it raises ErrTypeRehiveRejected when Rehive refuses (e.g.
 // the transaction is already final in the other status).
 type RehiveStatusInput struct {
-	TxID   string `json:"tx_id"`
-	Status string `json:"status"` // Complete | Failed
-	Note   string `json:"note,omitempty"`
+	TxID   string       `json:"tx_id"`
+	Status RehiveStatus `json:"status"` // Complete | Failed
+	Note   string       `json:"note,omitempty"`
 }

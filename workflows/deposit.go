@@ -33,7 +33,7 @@ type deposit struct {
 	in    DepositInput
 	state DepositState
 	// tracker records the timeline, status and read model (tracker.go).
-	tracker
+	tracker[string]
 
 	ledger     *ledgerWatch
 	stall      workflow.Future
@@ -42,7 +42,7 @@ type deposit struct {
 
 func (w *deposit) setup(ctx workflow.Context) error {
 	w.state = DepositState{LedgerTxID: w.in.LedgerTxID, Status: DepositReceived, Timeline: []TimelineEntry{}}
-	w.tracker = tracker{
+	w.tracker = tracker[string]{
 		status: &w.state.Status, timeline: &w.state.Timeline,
 		search: func() []temporal.SearchAttributeUpdate {
 			updates := []temporal.SearchAttributeUpdate{SAStatus.ValueSet(w.state.Status)}
@@ -197,7 +197,7 @@ func (w *deposit) onStall(ctx workflow.Context) {
 }
 
 // settleRehive sets the credit's final status on Rehive and ends the deposit.
-func (w *deposit) settleRehive(ctx workflow.Context, rehiveStatus, status, reason, detail string) {
+func (w *deposit) settleRehive(ctx workflow.Context, rehiveStatus RehiveStatus, status, reason, detail string) {
 	err := cmActs.SetRehiveTxStatus.Run(ctx, RehiveStatusInput{TxID: w.state.RehiveTxID, Status: rehiveStatus, Note: detail})
 	if err != nil {
 		w.setStatus(ctx, DepositNeedsAttention, "rehive_status_failed", fmt.Sprintf("setting %s failed: %s", rehiveStatus, errDetail(err)))

@@ -33,16 +33,16 @@ type RehiveCreditInput struct {
 	Account    string            `json:"account"` // Rehive account reference
 	Amount     int64             `json:"amount"`  // minor units, > 0
 	Currency   string            `json:"currency"`
-	Status     string            `json:"status"` // Pending | Complete
+	Status     RehiveStatus      `json:"status"` // Pending | Complete
 	Reference  string            `json:"reference"`
 	Metadata   map[string]string `json:"metadata"`
 }
 
 // RehiveCreditResult is the credit as Rehive holds it.
 type RehiveCreditResult struct {
-	TxID         string `json:"tx_id"`
-	CollectionID string `json:"collection_id"`
-	Status       string `json:"status"`
+	TxID         string       `json:"tx_id"`
+	CollectionID string       `json:"collection_id"`
+	Status       RehiveStatus `json:"status"`
 }
 
 // DepositState is what the state query returns (API.md) and what the read

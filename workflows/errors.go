@@ -55,6 +55,10 @@ const (
 	// ErrTypeInFlight: the provider still processes an earlier request with
 	// the same idempotency key; retried with the same key.
 	ErrTypeInFlight ErrType = "in_flight"
+	// ErrTypeUnknownStatus: the provider answered with a status word payflow
+	// does not know (ParseRehiveStatus); not retried, asking again brings
+	// the same word.
+	ErrTypeUnknownStatus ErrType = "unknown_provider_status"
 )
 
 // ErrTypes is the closed set, for the table's test.
@@ -63,6 +67,7 @@ var ErrTypes = []ErrType{
 	ErrTypeLedgerRejected, ErrTypeRehiveRejected,
 	ErrTypeRefundNotAllowed, ErrTypeNothingRefundable, ErrTypeRefundTooLarge, ErrTypeRefundBadLines,
 	ErrTypeDeclined, ErrTypeInvalidRequest, ErrTypeAuth, ErrTypeConflict, ErrTypeRetryable, ErrTypeInFlight,
+	ErrTypeUnknownStatus,
 }
 
 // isType reports whether an activity failed with the application error type typ.

@@ -34,7 +34,7 @@ type rehiveTx struct {
 	in    RehiveTxInput
 	state RehiveTxState
 	// tracker records the timeline, status and read model (tracker.go).
-	tracker
+	tracker[TxStatus]
 
 	info *RehiveTxInfo // the last lookup; nil before the first
 
@@ -59,13 +59,13 @@ type rehiveTx struct {
 
 func (w *rehiveTx) setup(ctx workflow.Context) error {
 	w.state = RehiveTxState{TxID: w.in.TxID, Status: TxStatusReceived, Timeline: []TimelineEntry{}}
-	w.tracker = tracker{
+	w.tracker = tracker[TxStatus]{
 		status: &w.state.Status, timeline: &w.state.Timeline,
 		search: func() []temporal.SearchAttributeUpdate {
-			return []temporal.SearchAttributeUpdate{SARehiveTxID.ValueSet(w.in.TxID), SAStatus.ValueSet(w.state.Status)}
+			return []temporal.SearchAttributeUpdate{SARehiveTxID.ValueSet(w.in.TxID), SAStatus.ValueSet(string(w.state.Status))}
 		},
-		details: func(status, detail string) string {
-			return currentDetails(status, w.waitingFor(status), detail, "Flow", w.state.Flow, "Ledger transaction", w.state.LedgerTxID)
+		details: func(status TxStatus, detail string) string {
+			return currentDetails(string(status), w.waitingFor(status), detail, "Flow", w.state.Flow, "Ledger transaction", w.state.LedgerTxID)
 		},
 		saveState: func(ctx workflow.Context) error { return cmActs.SaveRehiveTx.Run(ctx, w.state) },
 		logKey:    "tx_id", logID: w.in.TxID,
@@ -161,7 +161,7 @@ func (w *rehiveTx) findTransition(ctx workflow.Context) {
 	}
 	tr := info.Transition
 	switch {
-	case isRehiveFinal(info.Status):
+	case info.Status.Final():
 	case tr == nil || w.handled[tr.ID]:
 		return // nothing new: look again later
 	default:
@@ -238,7 +238,7 @@ func (w *rehiveTx) handle(ctx workflow.Context, info RehiveTxInfo) {
 		w.note(ctx, "transition", fmt.Sprintf("%s %s->%s", tr.ID, tr.FromStatus, tr.ToStatus))
 	}
 	switch {
-	case isRehiveFinal(info.Status):
+	case info.Status.Final():
 		w.settled(ctx, info.Status)
 	case info.OwnDeposit:
 		w.deposit(ctx, info)
@@ -249,7 +249,7 @@ func (w *rehiveTx) handle(ctx workflow.Context, info RehiveTxInfo) {
 		w.failRehive(ctx, "unsupported", "a "+info.TxType+" payflow did not create",
 			fmt.Sprintf("This %s transaction is not supported for %s and was cancelled.", info.TxType, info.Currency))
 	case tr == nil:
-		w.setStatus(ctx, TxStatusAwaitingTransition, "status "+info.Status+"; waiting for a transition")
+		w.setStatus(ctx, TxStatusAwaitingTransition, "status "+string(info.Status)+"; waiting for a transition")
 	case tr.ToStatus == RehiveTxFailed:
 		w.approveFailure(ctx, info)
 	case tr.ToStatus == RehiveTxPending:
@@ -273,7 +273,7 @@ func (w *rehiveTx) onCancelled(ctx workflow.Context) {
 }
 
 // waitingFor says, for the Web UI, what a transaction in status waits for.
-func (w *rehiveTx) waitingFor(status string) string {
+func (w *rehiveTx) waitingFor(status TxStatus) string {
 	switch status {
 	case TxStatusReceived:
 		return "the transaction read from Rehive"
@@ -295,10 +295,8 @@ func (w *rehiveTx) drain(ctx workflow.Context) {
 	drainSignals(w.events, func(ev RehiveEvent) {
 		w.note(ctx, "late_event", fmt.Sprintf("%s %s after %s", ev.Event, ev.EventID, w.state.Status))
 	})
-	w.ledger.drainLate(ctx, w.state.Status)
+	w.ledger.drainLate(ctx, string(w.state.Status))
 }
-
-func isRehiveFinal(status string) bool { return status == RehiveTxComplete || status == RehiveTxFailed }
 
 // baseFlow is the flow a transaction belongs to before any transition says
 // more: a debit is processed as a withdrawal.

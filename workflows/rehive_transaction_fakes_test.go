@@ -87,7 +87,7 @@ func (f *cmFakes) savedStatuses() []string {
 	defer f.mu.Unlock()
 	var out []string
 	for _, s := range f.savedTxs {
-		out = append(out, s.Status)
+		out = append(out, string(s.Status))
 	}
 	for _, s := range f.savedDeposits {
 		out = append(out, s.Status)
@@ -163,8 +163,8 @@ func (f *cmFakes) SetRehiveTxStatus(_ context.Context, in RehiveStatusInput) err
 	f.hit(ActSetRehiveTxStatus)
 	f.statusSets = append(f.statusSets, in)
 	if in.TxID == f.tx.TxID {
-		if isRehiveFinal(f.tx.Status) {
-			return cmNonRetryable("A "+f.tx.Status+" transaction cannot change status.", ErrTypeRehiveRejected)
+		if f.tx.Status.Final() {
+			return cmNonRetryable("A "+string(f.tx.Status)+" transaction cannot change status.", ErrTypeRehiveRejected)
 		}
 		f.tx.Status = in.Status
 	}
@@ -293,7 +293,7 @@ func (f *cmFakes) verdict(name string, approve bool, in TransitionInput) (Transi
 }
 
 // transition adds an open transition of the transaction under test.
-func (h *cmHarness) transition(id, from, to string) {
+func (h *cmHarness) transition(id string, from, to RehiveStatus) {
 	h.f.transitions[id] = &RehiveTransition{ID: id, Status: TransitionPending, FromStatus: from, ToStatus: to}
 }
 
@@ -301,7 +301,7 @@ func (h *cmHarness) at(d time.Duration, fn func()) { h.env.RegisterDelayedCallba
 
 // rehiveMovesAt sets the transaction's status on the fake Rehive at d, with
 // no webhook (lost).
-func (h *cmHarness) rehiveMovesAt(d time.Duration, status string) {
+func (h *cmHarness) rehiveMovesAt(d time.Duration, status RehiveStatus) {
 	h.at(d, func() {
 		h.f.mu.Lock()
 		h.f.tx.Status = status

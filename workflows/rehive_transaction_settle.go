@@ -26,7 +26,7 @@ func (w *rehiveTx) onStall(ctx workflow.Context) {
 		w.note(ctx, "handed_over", "the deposit workflow settles this credit")
 		w.handedOver = true
 		return
-	case isRehiveFinal(w.state.RehiveStatus):
+	case w.state.RehiveStatus.Final():
 		w.settled(ctx, w.state.RehiveStatus)
 		return
 	}
@@ -60,7 +60,7 @@ func (w *rehiveTx) completeAfterLedger(ctx workflow.Context) {
 
 // settled records a transaction that reached a final status on Rehive. A
 // failed one must not leave money moving on the ledger.
-func (w *rehiveTx) settled(ctx workflow.Context, rehiveStatus string) {
+func (w *rehiveTx) settled(ctx workflow.Context, rehiveStatus RehiveStatus) {
 	w.open = nil
 	w.state.RehiveStatus = rehiveStatus
 	if w.state.Flow == "" && w.info != nil {

@@ -38,8 +38,8 @@ func TestRehiveTxWithdrawalConfirmedByWebhook(t *testing.T) {
 	}}, h.f.creates)
 	require.Equal(t, []TransitionInput{{TxID: cmTxID, TransitionID: "tr_pc"}}, h.f.approvals)
 	h.requireCalls(map[string]int{ActLookupRehiveTx: 1, ActDeclineTransition: 0, ActSetRehiveTxStatus: 0, ActAddRehiveMessage: 0, ActCancelLedgerTx: 0})
-	require.Equal(t, []string{TxStatusAwaitingLedger, TxStatusComplete}, h.f.savedStatuses())
-	cmRequireInOrder(t, cmSteps(st.Timeline), []string{"started", "rehive_event", "transition", "ledger_linked", TxStatusAwaitingLedger, "ledger_complete", "approved", TxStatusComplete})
+	require.Equal(t, []string{string(TxStatusAwaitingLedger), string(TxStatusComplete)}, h.f.savedStatuses())
+	cmRequireInOrder(t, cmSteps(st.Timeline), []string{"started", "rehive_event", "transition", "ledger_linked", string(TxStatusAwaitingLedger), "ledger_complete", "approved", string(TxStatusComplete)})
 }
 
 func TestRehiveTxWithdrawalPollsWhenWebhookLost(t *testing.T) {
@@ -172,7 +172,7 @@ func TestRehiveTxUnmanagedCurrencyIgnored(t *testing.T) {
 	h.requireCalls(map[string]int{
 		ActApproveTransition: 0, ActDeclineTransition: 0, ActSetRehiveTxStatus: 0, ActAddRehiveMessage: 0, ActCreateLedgerTx: 0,
 	})
-	require.Equal(t, []string{TxStatusIgnored}, h.f.savedStatuses())
+	require.Equal(t, []string{string(TxStatusIgnored)}, h.f.savedStatuses())
 }
 
 func TestRehiveTxTransferApproved(t *testing.T) {
@@ -263,7 +263,7 @@ func TestRehiveTxInitiatingPendingCompleteInOneRun(t *testing.T) {
 	require.Equal(t, []TransitionInput{{TxID: cmTxID, TransitionID: "tr_ip"}, {TxID: cmTxID, TransitionID: "tr_pc"}}, h.f.approvals)
 	// evt_2 names a transition already handled: no lookup for it.
 	h.requireCalls(map[string]int{ActLookupRehiveTx: 2, ActCompleteLedgerTx: 1, ActDeclineTransition: 0, ActCancelLedgerTx: 0})
-	require.Equal(t, []string{TxStatusAwaitingTransition, TxStatusAwaitingLedger, TxStatusComplete}, h.f.savedStatuses())
+	require.Equal(t, []string{string(TxStatusAwaitingTransition), string(TxStatusAwaitingLedger), string(TxStatusComplete)}, h.f.savedStatuses())
 }
 
 func TestRehiveTxPendingToCompleteFromStoredLink(t *testing.T) {
@@ -483,7 +483,7 @@ func TestRehiveTxSearchAttributes(t *testing.T) {
 	h.ledgerMovesAt(time.Second, cmLedgerID, LedgerComplete, 1, "lev_1")
 	h.runTx(transitionEvent("evt_1", "tr_pc"))
 
-	require.Equal(t, []string{TxStatusReceived, TxStatusAwaitingLedger, TxStatusComplete}, statuses)
+	require.Equal(t, []string{string(TxStatusReceived), string(TxStatusAwaitingLedger), string(TxStatusComplete)}, statuses)
 }
 
 func TestParseWithdrawalMetadata(t *testing.T) {

@@ -12,26 +12,25 @@ const (
 	FlowDeposit             = "deposit"
 )
 
-// Statuses of a managed Rehive transaction, as payflow sees it (the Rehive
-// status is RehiveTxState.RehiveStatus).
+// TxStatus is payflow's status of a managed Rehive transaction: where its
+// workflow stands. Rehive's own status of the transaction is a RehiveStatus
+// (RehiveTxState.RehiveStatus).
+type TxStatus string
+
+// Statuses of a managed Rehive transaction, as payflow sees it.
 const (
-	TxStatusReceived           = "received"            // started; flow not decided yet
-	TxStatusAwaitingTransition = "awaiting_transition" // waiting for Rehive's next transition
-	TxStatusAwaitingLedger     = "awaiting_ledger"     // waiting for the ledger to confirm
-	TxStatusDelegated          = "delegated"           // a deposit credit: ledger-deposit/<id> owns it
-	TxStatusComplete           = "complete"
-	TxStatusFailed             = "failed"
-	TxStatusIgnored            = "ignored"         // not a currency we manage
-	TxStatusNeedsAttention     = "needs_attention" // Rehive and the ledger may disagree: an operator must look
+	TxStatusReceived           TxStatus = "received"            // started; flow not decided yet
+	TxStatusAwaitingTransition          = "awaiting_transition" // waiting for Rehive's next transition
+	TxStatusAwaitingLedger              = "awaiting_ledger"     // waiting for the ledger to confirm
+	TxStatusDelegated                   = "delegated"           // a deposit credit: ledger-deposit/<id> owns it
+	TxStatusComplete                    = "complete"
+	TxStatusFailed                      = "failed"
+	TxStatusIgnored                     = "ignored"         // not a currency we manage
+	TxStatusNeedsAttention              = "needs_attention" // Rehive and the ledger may disagree: an operator must look
 )
 
-// Rehive transaction statuses and transition states the workflow branches on.
+// Transition states the workflow branches on (Rehive's words).
 const (
-	RehiveTxInitiating = "Initiating"
-	RehiveTxPending    = "Pending"
-	RehiveTxComplete   = "Complete"
-	RehiveTxFailed     = "Failed"
-
 	TransitionQueued   = "queued"
 	TransitionPending  = "pending"
 	TransitionApproved = "approved"
@@ -82,14 +81,14 @@ type LookupRehiveTxInput struct {
 // rehive_collections). It raises ErrTypeNotFound when Rehive does not know the
 // transaction or the transition.
 type RehiveTxInfo struct {
-	TxID         string `json:"tx_id"`
-	CollectionID string `json:"collection_id"`
-	TxType       string `json:"tx_type"` // credit | debit
-	Subtype      string `json:"subtype,omitempty"`
-	Status       string `json:"status"`
-	Amount       int64  `json:"amount"` // minor units, always positive
-	Currency     string `json:"currency"`
-	Account      string `json:"account"`
+	TxID         string       `json:"tx_id"`
+	CollectionID string       `json:"collection_id"`
+	TxType       string       `json:"tx_type"` // credit | debit
+	Subtype      string       `json:"subtype,omitempty"`
+	Status       RehiveStatus `json:"status"`
+	Amount       int64        `json:"amount"` // minor units, always positive
+	Currency     string       `json:"currency"`
+	Account      string       `json:"account"`
 	// Transfer is true when the transaction has a partner.
 	Transfer bool `json:"transfer"`
 	// OwnDeposit is true for a credit the deposit workflow created: its id is
@@ -104,10 +103,10 @@ type RehiveTxInfo struct {
 
 // RehiveTransition is a transition as Rehive reports it.
 type RehiveTransition struct {
-	ID         string `json:"id"`
-	Status     string `json:"status"` // queued | pending | approved | declined
-	FromStatus string `json:"from_status"`
-	ToStatus   string `json:"to_status"`
+	ID         string       `json:"id"`
+	Status     string       `json:"status"` // queued | pending | approved | declined
+	FromStatus RehiveStatus `json:"from_status"`
+	ToStatus   RehiveStatus `json:"to_status"`
 }
 
 // open reports whether the transition still waits for the manager's verdict.
@@ -161,9 +160,9 @@ type CreateLedgerTxInput struct {
 type RehiveTxState struct {
 	TxID          string          `json:"tx_id"`
 	Flow          string          `json:"flow"`
-	RehiveStatus  string          `json:"rehive_status"`
+	RehiveStatus  RehiveStatus    `json:"rehive_status"`
 	LedgerTxID    string          `json:"ledger_tx_id"`
-	Status        string          `json:"status"`
+	Status        TxStatus        `json:"status"`
 	FailureReason string          `json:"failure_reason"`
 	TxType        string          `json:"tx_type,omitempty"`
 	Amount        int64           `json:"amount,omitempty"`
@@ -175,7 +174,7 @@ type RehiveTxState struct {
 }
 
 // IsTxStatusFinal reports whether the workflow of a Rehive transaction is done.
-func IsTxStatusFinal(status string) bool {
+func IsTxStatusFinal(status TxStatus) bool {
 	switch status {
 	case TxStatusComplete, TxStatusFailed, TxStatusIgnored, TxStatusNeedsAttention:
 		return true

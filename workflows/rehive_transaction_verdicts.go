@@ -32,7 +32,7 @@ func (w *rehiveTx) deposit(ctx workflow.Context, info RehiveTxInfo) {
 
 // approveAndFollow approves the open transition and follows the transaction
 // to where it went; waiting is the status while it is not final yet.
-func (w *rehiveTx) approveAndFollow(ctx workflow.Context, waiting string) {
+func (w *rehiveTx) approveAndFollow(ctx workflow.Context, waiting TxStatus) {
 	to := w.open.ToStatus
 	switch ok, err := w.approve(ctx); {
 	case errors.Is(err, errApprovalStalled):
@@ -46,7 +46,7 @@ func (w *rehiveTx) approveAndFollow(ctx workflow.Context, waiting string) {
 	case to == RehiveTxFailed:
 		w.failed(ctx, "failed_on_rehive", "approved the transition to Failed")
 	default:
-		w.setStatus(ctx, waiting, "approved; now "+to)
+		w.setStatus(ctx, waiting, "approved; now "+string(to))
 	}
 }
 
@@ -148,8 +148,8 @@ const approvalPollInterval = 5 * time.Second
 // awaitApplied waits until Rehive shows the transaction in to or final
 // (webhook or poll) and returns that status. Events that arrive meanwhile
 // are kept for the main loop.
-func (w *rehiveTx) awaitApplied(ctx workflow.Context, to string) (string, error) {
-	var status string
+func (w *rehiveTx) awaitApplied(ctx workflow.Context, to RehiveStatus) (RehiveStatus, error) {
+	var status RehiveStatus
 	var err error
 	poll := askAgain{first: approvalPollInterval, max: approvalPollInterval, wait: w.waitEventOrPoll}
 	_, _ = poll.until(ctx, func(int) bool { // the wait is never cut short: the try sees the cancel
@@ -159,8 +159,8 @@ func (w *rehiveTx) awaitApplied(ctx workflow.Context, to string) (string, error)
 			err = ctx.Err()
 		case lerr != nil:
 			w.note(ctx, "lookup_failed", errDetail(lerr))
-		case info.Status == to || isRehiveFinal(info.Status):
-			w.note(ctx, "approval_applied", "Rehive has the transaction "+info.Status)
+		case info.Status == to || info.Status.Final():
+			w.note(ctx, "approval_applied", "Rehive has the transaction "+string(info.Status))
 			status = info.Status
 			return true
 		}
@@ -202,11 +202,11 @@ func (w *rehiveTx) verdict(ctx workflow.Context, act cmCall[TransitionInput, Tra
 	return res, nil
 }
 
-func (w *rehiveTx) setRehiveStatus(ctx workflow.Context, status, note string) error {
+func (w *rehiveTx) setRehiveStatus(ctx workflow.Context, status RehiveStatus, note string) error {
 	err := cmActs.SetRehiveTxStatus.Run(ctx, RehiveStatusInput{TxID: w.in.TxID, Status: status, Note: note})
 	if err == nil {
 		w.state.RehiveStatus = status
-		w.note(ctx, "rehive_status_set", status)
+		w.note(ctx, "rehive_status_set", string(status))
 	}
 	return err
 }

@@ -8,9 +8,10 @@ import (
 // tracker records a workflow's progress the same way for checkout,
 // rehive-tx and ledger-deposit: the timeline, the status with the search
 // attributes and current details (Web UI) that follow it, and the read
-// model. Each workflow embeds one pointing into its state.
-type tracker struct {
-	status   *string
+// model. Each workflow embeds one pointing into its state; S is the type of
+// that workflow's status.
+type tracker[S ~string] struct {
+	status   *S
 	timeline *[]TimelineEntry
 	// bounded counts repeats of the last entry and bounds the timeline
 	// (maxTimeline); otherwise every note is appended.
@@ -20,7 +21,7 @@ type tracker struct {
 	// upsertUnchanged upserts them even when a status is set again.
 	upsertUnchanged bool
 	// details is the Web UI's current details of a status just set.
-	details func(status, detail string) string
+	details func(status S, detail string) string
 	// saveState writes the read model (a local activity).
 	saveState func(ctx workflow.Context) error
 	// logKey and logID name the workflow's subject in log lines.
@@ -28,10 +29,10 @@ type tracker struct {
 }
 
 // setStatus moves the status, noting it on the timeline, and saves.
-func (t *tracker) setStatus(ctx workflow.Context, status, detail string) {
+func (t *tracker[S]) setStatus(ctx workflow.Context, status S, detail string) {
 	changed := status != *t.status
 	*t.status = status
-	t.note(ctx, status, detail)
+	t.note(ctx, string(status), detail)
 	if changed || t.upsertUnchanged {
 		t.upsertSearch(ctx)
 	}
@@ -40,7 +41,7 @@ func (t *tracker) setStatus(ctx workflow.Context, status, detail string) {
 	t.save(ctx)
 }
 
-func (t *tracker) upsertSearch(ctx workflow.Context) {
+func (t *tracker[S]) upsertSearch(ctx workflow.Context) {
 	if err := workflow.UpsertTypedSearchAttributes(ctx, t.search()...); err != nil {
 		workflow.GetLogger(ctx).Warn("search attributes not updated", "error", err)
 	}
@@ -48,7 +49,7 @@ func (t *tracker) upsertSearch(ctx workflow.Context) {
 
 // save writes the read model. It is a local activity: cheap, retried, and a
 // failure never blocks the workflow (the next save catches up).
-func (t *tracker) save(ctx workflow.Context) {
+func (t *tracker[S]) save(ctx workflow.Context) {
 	if err := t.saveState(ctx); err != nil {
 		workflow.GetLogger(ctx).Warn("read model not saved", t.logKey, t.logID, "error", err)
 	}
@@ -64,7 +65,7 @@ const maxTimeline = 200
 // stepTruncated marks where the timeline dropped entries; Repeats counts them.
 const stepTruncated = "timeline_truncated"
 
-func (t *tracker) note(ctx workflow.Context, step, detail string) {
+func (t *tracker[S]) note(ctx workflow.Context, step, detail string) {
 	now := workflow.Now(ctx).UTC()
 	tl := *t.timeline
 	if !t.bounded {
