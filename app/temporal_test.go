@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"go.temporal.io/sdk/client"
 
 	"github.com/payflow/payflow/codec"
 	"github.com/payflow/payflow/config"
@@ -38,6 +39,34 @@ func TestTemporalOptionsCarryCodecTLSAndAPIKey(t *testing.T) {
 	}
 	if opts.Credentials == nil || len(opts.Interceptors) != 1 || opts.MetricsHandler == nil || opts.HostPort != env["TEMPORAL_ADDRESS"] {
 		t.Fatalf("options: credentials %v, %d interceptors, metrics %v, host %s", opts.Credentials, len(opts.Interceptors), opts.MetricsHandler, opts.HostPort)
+	}
+	if opts.ConnectionOptions.GrpcCompression != nil {
+		t.Fatal("a remote frontend lost the SDK's default gzip")
+	}
+}
+
+func TestLoopbackFrontendIsNotCompressed(t *testing.T) {
+	for addr, want := range map[string]bool{
+		"127.0.0.1:7233": true, "localhost:7233": true, "[::1]:7233": true,
+		"10.0.0.5:7233": false, "temporal:7233": false, "no-port": false,
+	} {
+		if got := loopback(addr); got != want {
+			t.Errorf("loopback(%q) = %v, want %v", addr, got, want)
+		}
+	}
+	cfg, err := config.Load(func(k string) string {
+		return map[string]string{"TEMPORAL_ADDRESS": "127.0.0.1:7233"}[k]
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts, metrics, err := TemporalOptions(cfg, slog.New(slog.DiscardHandler), prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer metrics.Close()
+	if _, ok := opts.ConnectionOptions.GrpcCompression.(*client.GrpcCompressionNone); !ok {
+		t.Fatalf("loopback compression: %T", opts.ConnectionOptions.GrpcCompression)
 	}
 }
 
