@@ -34,6 +34,7 @@ type soakFlags struct {
 	paymentTimeout, stallTimeout  time.Duration
 	reconcileInterval, lateWindow time.Duration
 	prod                          prodFlags
+	ui                            string
 }
 
 // runSoak runs the soak on a stack it brings up itself (dev: one process
@@ -57,6 +58,7 @@ func runSoak(ctx context.Context, cfg config.Config, logger *slog.Logger) error 
 	fs.DurationVar(&f.reconcileInterval, "reconcile-interval", 10*time.Second, "how often the reconciliation runs")
 	fs.DurationVar(&f.lateWindow, "late-window", 20*time.Second, "how long a closed checkout still refunds a late payment")
 	f.prod.register(fs)
+	fs.StringVar(&f.ui, "ui", "", "prod shape: serve its Temporal Web UI on this address (e.g. 127.0.0.1:8234) to watch the soak's workflows")
 	if err := fs.Parse(os.Args[2:]); err != nil {
 		return err
 	}
@@ -164,7 +166,7 @@ func startProdShape(ctx context.Context, cfg config.Config, f soakFlags, logger 
 	}
 	opts.DataDir = filepath.Join(dataDir, "prod")
 	opts.DatabaseURL = dbURL
-	opts.TemporalAddr, opts.UIAddr, opts.SandboxAddr = addr(), "", addr()
+	opts.TemporalAddr, opts.UIAddr, opts.SandboxAddr = addr(), f.ui, addr()
 	opts.Env["PAYFLOW_ENV"] = "dev"
 	opts.Env["PAYFLOW_PAYMENT_TIMEOUT"] = f.paymentTimeout.String()
 	opts.Env["PAYFLOW_STALL_TIMEOUT"] = f.stallTimeout.String()
