@@ -16,16 +16,16 @@ run: postgres build
 run-prod: postgres
 	@scripts/run-prod.sh
 
-# Packages whose tests embed the Temporal server: building that server again
-# with the race detector would double the cold build, so they run without it.
-HEAVY_PKGS := ./cmd/... ./devserver/... ./integration/... ./testenv/...
+# Packages whose code or tests link the Temporal server run without the race
+# detector: building that server again with -race would double the cold build
+# (scripts/test-packages.sh sorts them from go list).
 
 ## test: start PostgreSQL if needed, install test tools, then every test and,
 ## last, the short production-shape soak (soak-ci)
 test: postgres test-deps
 	$(GO) vet ./...
-	$(GO) test -count=1 -race -timeout 10m $$($(GO) list ./... | grep -v -E '/(cmd/payflow|devserver|integration|testenv)($$|/)')
-	$(GO) test -count=1 -timeout 20m $(HEAVY_PKGS)
+	$(GO) test -count=1 -race -timeout 10m $$(scripts/test-packages.sh light)
+	$(GO) test -count=1 -timeout 25m $$(scripts/test-packages.sh heavy)
 	$(MAKE) soak-ci
 
 ## soak-ci: a short soak on the production shape (a Temporal server on

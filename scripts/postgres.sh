@@ -20,7 +20,10 @@ if ! pg_isready -h 127.0.0.1 -p 5432 -t 2 >/dev/null 2>&1; then
     exit 1
   fi
   echo "starting PostgreSQL cluster $ver/$name"
-  pg_ctlcluster "$ver" "$name" start
+  # make test runs integration packages side by side, one of them a whole
+  # production shape (Temporal's pools and two of each payflow process):
+  # together they pass the default 100 connections.
+  pg_ctlcluster -o "-c max_connections=${PAYFLOW_PG_MAX_CONNECTIONS:-400}" "$ver" "$name" start
   for _ in $(seq 1 30); do
     pg_isready -h 127.0.0.1 -p 5432 -t 1 >/dev/null 2>&1 && break
     sleep 1
