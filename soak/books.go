@@ -98,7 +98,8 @@ func (r *run) check(ctx context.Context, final map[*job]string) ([]string, error
 		}
 		if j.flow == "checkout" {
 			orders = append(orders, j.orderID)
-			if st == workflows.StatusFulfilled {
+			// A partial refund names no lines: its units stay sold.
+			if workflows.RefundableStatus(workflows.CheckoutStatus(st)) {
 				sold[j.sku] += j.qty
 			}
 			if !workflows.IsTerminal(workflows.CheckoutStatus(st)) {
@@ -114,6 +115,7 @@ func (r *run) check(ctx context.Context, final map[*job]string) ([]string, error
 		}
 	}
 
+	v = append(v, r.checkRefunds(final)...)
 	v = append(v, r.checkAll(b, final)...)
 
 	// No reservation outlives its order; stock adds up.
@@ -162,10 +164,11 @@ func (r *run) checkCards(b books, final map[*job]string) []string {
 		}
 		pays, st := byRef[j.orderID], final[j]
 		byCard := strings.HasPrefix(j.scenario, "card") || j.scenario == "cancel_after_payment"
-		var kept int64
+		var kept, refunded int64
 		captured := 0
 		for _, p := range pays {
 			kept += p.Captured - p.Refunded
+			refunded += p.Refunded
 			if p.Captured > 0 {
 				captured++
 			}
@@ -177,6 +180,15 @@ func (r *run) checkCards(b books, final map[*job]string) []string {
 		case !byCard && len(pays) > 0:
 			v = append(v, fmt.Sprintf("%s paid by wallet but has card payments %v", j, pays))
 		case !byCard:
+		// While an order holds money, only its confirmed refunds went back.
+		case workflows.RefundableStatus(workflows.CheckoutStatus(st)) && refunded > j.confirmed:
+			v = append(v, fmt.Sprintf("%s refunded twice: Checkout.com refunded %d, the order confirms %d (card payments %v)", j, refunded, j.confirmed, pays))
+		case workflows.RefundableStatus(workflows.CheckoutStatus(st)) && refunded < j.confirmed:
+			v = append(v, fmt.Sprintf("%s confirms %d refunded, Checkout.com refunded %d (card payments %v)", j, j.confirmed, refunded, pays))
+		case st == string(workflows.StatusPartiallyRefunded):
+			if kept != j.amount-j.confirmed {
+				v = append(v, fmt.Sprintf("%s partially refunded but %d kept, want %d captured less %d refunded (card payments %v)", j, kept, j.amount, j.confirmed, pays))
+			}
 		case st == workflows.StatusFulfilled && kept != j.amount:
 			v = append(v, fmt.Sprintf("%s fulfilled but %d of %d captured and kept (card payments %v)", j, kept, j.amount, pays))
 		case st == workflows.StatusRefunded && kept != 0:

@@ -16,6 +16,7 @@ var checkoutScenarios = []weighted{
 	{"card_approved", 20}, {"card_declined", 6}, {"card_capture_declined", 3}, {"card_3ds_approved", 6}, {"card_3ds_declined", 4},
 	{"card_3ds_abandoned", 3}, {"wallet_api", 10}, {"wallet_browser", 8}, {"wallet_wrong_amount", 4},
 	{"wallet_duplicate", 4}, {"wallet_abandoned", 3}, {"cancel_before_payment", 6}, {"cancel_after_payment", 6},
+	{"card_partial_refund", 5},
 }
 
 // checkoutExpected is where each scenario must end. A checkout of the
@@ -40,6 +41,8 @@ var checkoutExpected = map[string][]string{
 	"wallet_abandoned":      {workflows.StatusExpired},
 	"cancel_before_payment": {workflows.StatusCancelled},
 	"cancel_after_payment":  {workflows.StatusRefunded},
+	// Fulfilled, then part of it refunded through the API: money is kept.
+	"card_partial_refund": {string(workflows.StatusPartiallyRefunded)},
 }
 
 const (
@@ -178,6 +181,10 @@ func (r *run) followUp(ctx context.Context, j *job) {
 	case "cancel_after_payment":
 		if st := wait(workflows.StatusFulfilled); st.Status == workflows.StatusFulfilled {
 			_, _, _ = r.c.api(http.MethodPost, "/v1/checkouts/"+j.orderID+"/cancel", nil, "", http.StatusAccepted, http.StatusConflict)
+		}
+	case "card_partial_refund":
+		if st := wait(string(workflows.StatusFulfilled)); st.Status == workflows.StatusFulfilled {
+			r.partialRefunds(ctx, j)
 		}
 	}
 }

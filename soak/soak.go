@@ -126,6 +126,9 @@ type job struct {
 	// checkout
 	orderID, sku string
 	qty, amount  int64
+	// card_partial_refund: the refunds the API took; for every card order
+	// that holds money, the refunds it confirms (checkRefunds).
+	refundsAsked, confirmed int64
 	// currency manager: the Rehive transaction; deposits: the ledger one
 	txID, ledgerID string
 	expected       []string // acceptable final statuses
