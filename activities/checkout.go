@@ -362,7 +362,7 @@ func (a *Checkout) SaveOrder(ctx context.Context, st workflows.CheckoutState) er
 		return err
 	}
 	snap := store.OrderSnapshot{
-		OrderID: st.OrderID, Status: string(st.Status), Amount: st.Amount, FailureReason: st.FailureReason,
+		OrderID: st.OrderID, Status: st.Status, Amount: st.Amount, FailureReason: st.FailureReason,
 		RunID: st.RunID, Currency: st.Currency, State: raw,
 		PaymentID: st.Payment.ProviderPaymentID, PaymentStatus: st.Payment.Status,
 		PaymentProvider: map[string]string{workflows.MethodCard: "checkoutcom", workflows.MethodRehive: "rehive"}[st.Payment.Method],

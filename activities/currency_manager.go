@@ -108,7 +108,7 @@ func (a *CurrencyManager) SaveRehiveTx(ctx context.Context, st workflows.RehiveT
 	}
 	return a.Store.SaveRehiveTxState(ctx, store.RehiveTx{
 		ID: st.TxID, CollectionID: st.CollectionID, TxType: st.TxType, Currency: st.Currency, Amount: st.Amount,
-		Account: st.Account, RehiveStatus: string(st.RehiveStatus), Flow: st.Flow, Status: string(st.Status),
+		Account: st.Account, RehiveStatus: st.RehiveStatus, Flow: st.Flow, Status: st.Status,
 		FailureReason: st.FailureReason, LedgerTxID: st.LedgerTxID, State: raw,
 	})
 }

@@ -232,7 +232,7 @@ func TestSetRehiveTxStatus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	set := func(status, note string) error {
+	set := func(status workflows.RehiveStatus, note string) error {
 		return r.a.SetRehiveTxStatus(ctx, workflows.RehiveStatusInput{TxID: credit.TxID, Status: status, Note: note})
 	}
 	if err := set(workflows.RehiveTxComplete, "confirmed"); err != nil {
@@ -346,7 +346,7 @@ func TestLookupRehiveTx(t *testing.T) {
 	if err != nil || row.CollectionID != tx.Collection || row.RehiveStatus != workflows.RehiveTxPending || len(row.Raw) < 10 {
 		t.Fatalf("stored transaction: %+v %v", row, err)
 	}
-	if col, err := r.a.Store.GetRehiveCollection(ctx, tx.Collection); err != nil || col.Status != workflows.RehiveTxPending {
+	if col, err := r.a.Store.GetRehiveCollection(ctx, tx.Collection); err != nil || col.Status != string(workflows.RehiveTxPending) {
 		t.Fatalf("stored collection: %+v %v", col, err)
 	}
 

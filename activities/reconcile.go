@@ -129,7 +129,7 @@ func (a *Reconciler) noteOrder(ctx context.Context, orderID, action, detail stri
 				return err
 			}
 		}
-		st.Status, st.FailureReason = workflows.CheckoutStatus(o.Status), o.FailureReason
+		st.Status, st.FailureReason = o.Status, o.FailureReason
 		st.Timeline = append(st.Timeline, workflows.TimelineEntry{At: time.Now().UTC(), Step: action, Detail: detail})
 		raw, err := json.Marshal(st)
 		if err != nil {
@@ -221,7 +221,7 @@ func (a *Reconciler) ReconcileOrphaned(ctx context.Context) (workflows.Reconcile
 		}
 		detail := fmt.Sprintf("workflow %s ended %s while the order was %s; stock released", o.WorkflowID, how, o.Status)
 		err = a.noteOrder(ctx, o.OrderID, workflows.RecSettled, detail, func(cur *store.Order, _ *workflows.CheckoutState) error {
-			if workflows.IsTerminal(workflows.CheckoutStatus(cur.Status)) {
+			if workflows.IsTerminal(cur.Status) {
 				return store.ErrNotChanged
 			}
 			cur.Status, cur.FailureReason = workflows.StatusFailed, workflows.ReasonWorkflowClosed
@@ -248,11 +248,11 @@ func (a *Reconciler) repairFromResult(ctx context.Context, o store.Order, p *wor
 	}
 	detail := "the workflow completed " + string(res.Status) + "; its last save of the order was lost"
 	err := a.noteOrder(ctx, o.OrderID, workflows.RecReadModelRepaired, detail, func(cur *store.Order, st *workflows.CheckoutState) error {
-		if workflows.IsTerminal(workflows.CheckoutStatus(cur.Status)) {
+		if workflows.IsTerminal(cur.Status) {
 			return store.ErrNotChanged
 		}
 		*st = res
-		cur.Status, cur.FailureReason = string(res.Status), res.FailureReason
+		cur.Status, cur.FailureReason = res.Status, res.FailureReason
 		return nil
 	})
 	if err == nil {

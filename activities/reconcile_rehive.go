@@ -189,12 +189,12 @@ func (a *Reconciler) inboxEvent(ctx context.Context, ev store.InboxEvent, p *wor
 	if err != nil {
 		return recDeferred, "", err
 	}
-	if !workflows.IsTerminal(workflows.CheckoutStatus(o.Status)) {
-		return recDeferred, "order " + o.Status + ": settled by the closed-workflow pass first", nil
+	if !workflows.IsTerminal(o.Status) {
+		return recDeferred, "order " + string(o.Status) + ": settled by the closed-workflow pass first", nil
 	}
 	st := o.CheckoutState()
 	keep := ""
-	if workflows.RefundableStatus(workflows.CheckoutStatus(o.Status)) { // fulfilled, perhaps partially refunded
+	if workflows.RefundableStatus(o.Status) { // fulfilled, perhaps partially refunded
 		keep = st.Payment.ProviderPaymentID
 	}
 	switch ev.Provider {
@@ -306,7 +306,7 @@ func (a *Reconciler) reconcileRehiveTx(ctx context.Context, txID string, p *work
 	attention := func(why string) (recOutcome, string, error) {
 		return recDone, why, a.noteRehiveTx(ctx, tx, workflows.RecNeedsAttention, why, workflows.TxStatusNeedsAttention, "reconcile_"+tx.Status, ledgerID, p)
 	}
-	consistent := func(status, why string) (recOutcome, string, error) {
+	consistent := func(status workflows.TxStatus, why string) (recOutcome, string, error) {
 		return recDone, why, a.noteRehiveTx(ctx, tx, workflows.RecRehiveConsistent, why, status, "", "", p)
 	}
 	if tx.Status == rehive.StatusFailed {
@@ -392,7 +392,7 @@ func (a *Reconciler) payoutDestination(ctx context.Context, tx *rehive.Transacti
 }
 
 // noteRehiveTx records an action on a managed transaction's read model.
-func (a *Reconciler) noteRehiveTx(ctx context.Context, tx *rehive.Transaction, action, detail, status, reason, ledgerID string, p *workflows.ReconcilePass) error {
+func (a *Reconciler) noteRehiveTx(ctx context.Context, tx *rehive.Transaction, action, detail string, status workflows.TxStatus, reason, ledgerID string, p *workflows.ReconcilePass) error {
 	id := string(tx.ID)
 	change := func(t *store.RehiveTx) error {
 		var st workflows.RehiveTxState
@@ -405,14 +405,15 @@ func (a *Reconciler) noteRehiveTx(ctx context.Context, tx *rehive.Transaction, a
 		if action == workflows.RecRehiveConsistent && t.Status == status {
 			return store.ErrNotChanged // nothing new to say
 		}
-		t.Status, st.Status = status, workflows.TxStatus(status)
+		t.Status, st.Status = status, status
 		if reason != "" {
 			t.FailureReason, st.FailureReason = reason, reason
 		}
 		if ledgerID != "" {
 			t.LedgerTxID, st.LedgerTxID = ledgerID, ledgerID
 		}
-		t.RehiveStatus, st.RehiveStatus = tx.Status, workflows.RehiveStatus(tx.Status)
+		t.RehiveStatus = workflows.RehiveStatus(tx.Status)
+		st.RehiveStatus = t.RehiveStatus
 		st.Timeline = append(st.Timeline, workflows.TimelineEntry{At: time.Now().UTC(), Step: action, Detail: detail})
 		raw, err := json.Marshal(st)
 		t.State = raw
@@ -422,7 +423,7 @@ func (a *Reconciler) noteRehiveTx(ctx context.Context, tx *rehive.Transaction, a
 	if errors.Is(err, store.ErrNotFound) {
 		// No run ever saved it: record it first, then the action.
 		if err = a.Store.SaveRehiveTxState(ctx, store.RehiveTx{ID: id, TxType: tx.TxType, Currency: tx.Currency.Code,
-			Amount: tx.AbsAmount(), Account: tx.Account, RehiveStatus: tx.Status}); err == nil {
+			Amount: tx.AbsAmount(), Account: tx.Account, RehiveStatus: workflows.RehiveStatus(tx.Status)}); err == nil {
 			err = a.Store.ReconcileRehiveTxUpdate(ctx, id, action, detail, change)
 		}
 	}

@@ -226,11 +226,11 @@ func (a *Reconciler) ReconcileMerchantCredits(ctx context.Context) (workflows.Re
 		if err != nil {
 			return recDeferred, err
 		}
-		if !workflows.IsTerminal(workflows.CheckoutStatus(o.Status)) {
+		if !workflows.IsTerminal(o.Status) {
 			return recDeferred, nil // its workflow owns it
 		}
 		keep := ""
-		switch workflows.CheckoutStatus(o.Status) {
+		switch o.Status {
 		case workflows.StatusFulfilled, workflows.StatusPartiallyRefunded, workflows.StatusRefunded:
 			// The payment the order took: the checkout refunds it, never
 			// the reconciliation.

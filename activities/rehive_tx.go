@@ -58,7 +58,7 @@ func (a *CurrencyManager) LookupRehiveTx(ctx context.Context, in workflows.Looku
 	if !info.Managed {
 		return info, nil
 	}
-	if err := a.saveLookup(ctx, tx); err != nil {
+	if err := a.saveLookup(ctx, tx, status); err != nil {
 		return info, err
 	}
 	link, err := a.Store.GetLedgerLink(ctx, in.TxID)
@@ -113,7 +113,7 @@ func transition(t *rehive.Transition) (*workflows.RehiveTransition, error) {
 // saveLookup stores the transaction and its collection as Rehive reported
 // them. A collection Rehive does not know is left out rather than failing
 // the lookup.
-func (a *CurrencyManager) saveLookup(ctx context.Context, tx *rehive.Transaction) error {
+func (a *CurrencyManager) saveLookup(ctx context.Context, tx *rehive.Transaction, status workflows.RehiveStatus) error {
 	var col store.RehiveCollection
 	if tx.Collection != "" {
 		c, err := a.Rehive.GetCollection(ctx, string(tx.Collection))
@@ -134,7 +134,7 @@ func (a *CurrencyManager) saveLookup(ctx context.Context, tx *rehive.Transaction
 	}
 	return a.Store.SaveRehiveLookup(ctx, store.RehiveTx{
 		ID: string(tx.ID), CollectionID: string(tx.Collection), TxType: tx.TxType, Currency: tx.Currency.Code,
-		Amount: tx.AbsAmount(), Account: tx.Account, RehiveStatus: tx.Status, Raw: raw,
+		Amount: tx.AbsAmount(), Account: tx.Account, RehiveStatus: status, Raw: raw,
 	}, col)
 }
 

@@ -91,12 +91,12 @@ func (b *checkoutBody) validate() *Error {
 }
 
 type checkoutCreated struct {
-	OrderID    string `json:"order_id"`
-	WorkflowID string `json:"workflow_id"`
-	RunID      string `json:"run_id"`
-	Status     string `json:"status"`
-	Amount     int64  `json:"amount"`
-	Currency   string `json:"currency"`
+	OrderID    string                   `json:"order_id"`
+	WorkflowID string                   `json:"workflow_id"`
+	RunID      string                   `json:"run_id"`
+	Status     workflows.CheckoutStatus `json:"status"`
+	Amount     int64                    `json:"amount"`
+	Currency   string                   `json:"currency"`
 }
 
 // createCheckout prices the cart, records the order and starts its workflow.
@@ -126,7 +126,7 @@ func (s *server) createCheckout(c *fiber.Ctx) error {
 	}
 	wfID := workflows.CheckoutWorkflowID(b.OrderID)
 	order, created, err := s.Store.CreateOrder(ctx, store.Order{
-		OrderID: b.OrderID, Status: string(workflows.StatusPending), Amount: amount, Currency: b.Currency,
+		OrderID: b.OrderID, Status: workflows.StatusPending, Amount: amount, Currency: b.Currency,
 		PaymentMethod: b.Payment.Method, CustomerEmail: b.Customer.Email, RequestHash: hashJSON(b), WorkflowID: wfID,
 	})
 	if err != nil {
@@ -263,7 +263,7 @@ func (s *server) getCheckout(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if !workflows.IsTerminal(workflows.CheckoutStatus(order.Status)) || workflows.RefundableStatus(workflows.CheckoutStatus(order.Status)) {
+	if !workflows.IsTerminal(order.Status) || workflows.RefundableStatus(order.Status) {
 		var st workflows.CheckoutState
 		if err := s.queryState(ctx, order.WorkflowID, &st); err == nil {
 			return c.JSON(st)
@@ -273,16 +273,16 @@ func (s *server) getCheckout(c *fiber.Ctx) error {
 }
 
 type checkoutSummary struct {
-	OrderID       string    `json:"order_id"`
-	Status        string    `json:"status"`
-	Amount        int64     `json:"amount"`
-	Currency      string    `json:"currency"`
-	PaymentMethod string    `json:"payment_method"`
-	FailureReason string    `json:"failure_reason"`
-	WorkflowID    string    `json:"workflow_id"`
-	RunID         string    `json:"run_id"`
-	CreatedAt     time.Time `json:"created_at"`
-	UpdatedAt     time.Time `json:"updated_at"`
+	OrderID       string                   `json:"order_id"`
+	Status        workflows.CheckoutStatus `json:"status"`
+	Amount        int64                    `json:"amount"`
+	Currency      string                   `json:"currency"`
+	PaymentMethod string                   `json:"payment_method"`
+	FailureReason string                   `json:"failure_reason"`
+	WorkflowID    string                   `json:"workflow_id"`
+	RunID         string                   `json:"run_id"`
+	CreatedAt     time.Time                `json:"created_at"`
+	UpdatedAt     time.Time                `json:"updated_at"`
 }
 
 // listCheckouts pages through the read model, newest first.
@@ -345,8 +345,8 @@ func (s *server) cancelCheckout(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if workflows.IsTerminal(workflows.CheckoutStatus(order.Status)) && !workflows.RefundableStatus(workflows.CheckoutStatus(order.Status)) {
-		return errorf(http.StatusConflict, "checkout_final", "the checkout is already "+order.Status)
+	if workflows.IsTerminal(order.Status) && !workflows.RefundableStatus(order.Status) {
+		return errorf(http.StatusConflict, "checkout_final", "the checkout is already "+string(order.Status))
 	}
 	uctx, cancel := context.WithTimeout(ctx, cancelWait)
 	defer cancel()
@@ -364,14 +364,14 @@ func (s *server) cancelCheckout(c *fiber.Ctx) error {
 	case err == nil:
 		return c.Status(http.StatusAccepted).JSON(fiber.Map{"order_id": order.OrderID, "status": status})
 	case errors.As(err, &notFound):
-		return errorf(http.StatusConflict, "checkout_final", "the checkout is closed ("+order.Status+")")
+		return errorf(http.StatusConflict, "checkout_final", "the checkout is closed ("+string(order.Status)+")")
 	case errors.As(err, &rejected):
 		return errorf(http.StatusConflict, "checkout_final", rejected.Error())
 	case h != nil && uctx.Err() != nil:
 		// Accepted, still settling (e.g. waiting for Checkout.com to confirm a
 		// refund): the workflow finishes it; GET shows the outcome.
 		var st workflows.CheckoutState
-		status = workflows.CheckoutStatus(order.Status)
+		status = order.Status
 		if s.queryState(ctx, order.WorkflowID, &st) == nil {
 			status = st.Status
 		}

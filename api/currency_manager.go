@@ -87,7 +87,7 @@ func rehiveTxFromRow(r store.RehiveTx) workflows.RehiveTxState {
 		return st
 	}
 	return workflows.RehiveTxState{
-		TxID: r.ID, Flow: r.Flow, RehiveStatus: workflows.RehiveStatus(r.RehiveStatus), LedgerTxID: r.LedgerTxID, Status: workflows.TxStatus(r.Status),
+		TxID: r.ID, Flow: r.Flow, RehiveStatus: r.RehiveStatus, LedgerTxID: r.LedgerTxID, Status: r.Status,
 		FailureReason: r.FailureReason, TxType: r.TxType, Amount: r.Amount, Currency: r.Currency, Account: r.Account,
 		CollectionID: r.CollectionID, Timeline: []workflows.TimelineEntry{},
 	}

@@ -86,8 +86,8 @@ func (s *server) createRefund(c *fiber.Ctx) error {
 	switch {
 	case order.Status == workflows.StatusRefunded:
 		return errorf(http.StatusConflict, "nothing_refundable", "the checkout is refunded in full")
-	case !workflows.RefundableStatus(workflows.CheckoutStatus(order.Status)):
-		return errorf(http.StatusConflict, "checkout_not_refundable", "the checkout is "+order.Status+": only a fulfilled checkout can be refunded")
+	case !workflows.RefundableStatus(order.Status):
+		return errorf(http.StatusConflict, "checkout_not_refundable", "the checkout is "+string(order.Status)+": only a fulfilled checkout can be refunded")
 	}
 	req := workflows.RefundRequest{RefundID: refundID(c), Reason: b.Reason}
 	if b.Amount != nil {

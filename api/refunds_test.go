@@ -37,7 +37,7 @@ func TestRefundRequests(t *testing.T) {
 	tc := &refundTemporal{fakeTemporal: e.temporal}
 	e.app = New(Deps{Config: e.cfg, Store: e.store, Temporal: tc, Logger: slog.New(slog.DiscardHandler)})
 	ctx := context.Background()
-	for id, status := range map[string]string{"ord_paid": workflows.StatusFulfilled, "ord_unpaid": workflows.StatusAwaitingPayment, "ord_done": workflows.StatusRefunded} {
+	for id, status := range map[string]workflows.CheckoutStatus{"ord_paid": workflows.StatusFulfilled, "ord_unpaid": workflows.StatusAwaitingPayment, "ord_done": workflows.StatusRefunded} {
 		if _, _, err := e.store.CreateOrder(ctx, store.Order{OrderID: id, Status: status, Amount: 3000, Currency: "USD", PaymentMethod: "card", RequestHash: "h", WorkflowID: workflows.CheckoutWorkflowID(id)}); err != nil {
 			t.Fatal(err)
 		}

@@ -46,7 +46,7 @@ func (s *server) rehiveOrder(c *fiber.Ctx, body *rehiveTokenBody) (store.Order, 
 	if order.PaymentMethod != workflows.MethodRehive {
 		return order, errorf(http.StatusConflict, "wrong_payment_method", "this checkout is paid by "+order.PaymentMethod)
 	}
-	switch workflows.CheckoutStatus(order.Status) {
+	switch order.Status {
 	case workflows.StatusAwaitingPayment:
 		return order, nil
 	case workflows.StatusPending, workflows.StatusReserved:
@@ -55,7 +55,7 @@ func (s *server) rehiveOrder(c *fiber.Ctx, body *rehiveTokenBody) (store.Order, 
 		c.Set(fiber.HeaderRetryAfter, "1")
 		return order, errorf(http.StatusConflict, "checkout_not_ready", "the checkout is not awaiting payment yet; retry shortly")
 	}
-	return order, errorf(http.StatusConflict, "checkout_final", "the checkout is already "+order.Status)
+	return order, errorf(http.StatusConflict, "checkout_final", "the checkout is already "+string(order.Status))
 }
 
 // rehiveAccounts lists the customer's accounts with balances per currency.

@@ -72,7 +72,7 @@ func TestThreeDSecure(t *testing.T) {
 		if r.Status >= 300 {
 			t.Fatalf("3ds control: %d %s", r.Status, r.Body)
 		}
-		want := map[string]string{"approved": workflows.StatusFulfilled, "declined": workflows.StatusFailed}[outcome]
+		want := map[string]workflows.CheckoutStatus{"approved": workflows.StatusFulfilled, "declined": workflows.StatusFailed}[outcome]
 		st = waitStatus(t, order, 20*time.Second, workflows.StatusFulfilled, workflows.StatusFailed)
 		if st.Status != want {
 			t.Fatalf("3ds %s: want %s, got %+v", outcome, want, st)
@@ -127,10 +127,10 @@ func TestDuplicateAndReorderedWebhooks(t *testing.T) {
 }
 
 // countSteps counts the step's timeline entries, repeats included.
-func countSteps(st workflows.CheckoutState, step string) int {
+func countSteps[S ~string](st workflows.CheckoutState, step S) int {
 	n := 0
 	for _, e := range st.Timeline {
-		if e.Step == step {
+		if e.Step == string(step) {
 			n += 1 + e.Repeats
 		}
 	}

@@ -40,7 +40,7 @@ func TestConcurrentCheckoutsNeverOversell(t *testing.T) {
 	counts := map[string]int{}
 	for _, order := range orders {
 		st := waitStatus(t, order, 90*time.Second, workflows.StatusFulfilled, workflows.StatusFailed)
-		counts[st.Status+"/"+st.FailureReason]++
+		counts[string(st.Status)+"/"+st.FailureReason]++
 		charged := 0
 		for _, p := range ckoPayments(t, order) {
 			if p.Captured > 0 || p.Status == "Authorized" {

@@ -160,10 +160,10 @@ func cmTxState(t *testing.T, id string) (workflows.RehiveTxState, int) {
 }
 
 // waitCMTx waits for payflow's view of the transaction to reach status.
-func waitCMTx(t *testing.T, id, status string, timeout time.Duration) workflows.RehiveTxState {
+func waitCMTx(t *testing.T, id string, status workflows.TxStatus, timeout time.Duration) workflows.RehiveTxState {
 	t.Helper()
 	var st workflows.RehiveTxState
-	testenv.Eventually(t, timeout, "payflow transaction "+id+" "+status, func() bool {
+	testenv.Eventually(t, timeout, "payflow transaction "+id+" "+string(status), func() bool {
 		st, _ = cmTxState(t, id)
 		return st.Status == status
 	})
@@ -242,7 +242,7 @@ func TestCurrencyManagerWithdrawalToLinkedAccount(t *testing.T) {
 
 	tx := userTx(t, map[string]any{"user": u.Email, "tx_type": "debit", "currency": xlm, "amount": xlmAmount,
 		"metadata": map[string]any{workflows.MetaLedgerAccount: dest}})
-	done := waitRehiveTx(t, tx.ID, workflows.RehiveTxComplete, cmWait)
+	done := waitRehiveTx(t, tx.ID, string(workflows.RehiveTxComplete), cmWait)
 
 	containsAll(t, "transitions", done.transitionStatuses(), "Pending->Complete approved")
 	ltxs := ledgerTxsFor(t, tx.ID)
@@ -261,7 +261,7 @@ func TestCurrencyManagerWithdrawalToLinkedAccount(t *testing.T) {
 	}
 	// Approved after the ledger confirmed, never before.
 	got := steps(st.Timeline)
-	cmRequireOrder(t, got, "ledger_linked", workflows.TxStatusAwaitingLedger, "ledger_complete", "approved", workflows.TxStatusComplete)
+	cmRequireOrder(t, got, "ledger_linked", string(workflows.TxStatusAwaitingLedger), "ledger_complete", "approved", string(workflows.TxStatusComplete))
 	if len(done.userMessages()) != 0 {
 		t.Fatalf("no message expected: %v", done.userMessages())
 	}
@@ -300,7 +300,7 @@ func TestCurrencyManagerWithdrawalUnusableMetadata(t *testing.T) {
 			if st.Flow != workflows.FlowWithdrawal || st.FailureReason != "unusable_metadata" || st.LedgerTxID != "" {
 				t.Fatalf("payflow state: %+v", st)
 			}
-			failed := waitRehiveTx(t, tx.ID, workflows.RehiveTxFailed, cmWait)
+			failed := waitRehiveTx(t, tx.ID, string(workflows.RehiveTxFailed), cmWait)
 			containsAll(t, "user messages", failed.userMessages(), "Withdrawal failed")
 			containsAll(t, "transitions", failed.transitionStatuses(), "Pending->Complete declined")
 			if ltxs := ledgerTxsFor(t, tx.ID); len(ltxs) != 0 {
@@ -321,7 +321,7 @@ func TestCurrencyManagerWithdrawalRejectedByLedger(t *testing.T) {
 	if st.Flow != workflows.FlowWithdrawal || st.FailureReason != "ledger_failed" || st.RehiveStatus != workflows.RehiveTxFailed {
 		t.Fatalf("payflow state: %+v", st)
 	}
-	failed := waitRehiveTx(t, tx.ID, workflows.RehiveTxFailed, cmWait)
+	failed := waitRehiveTx(t, tx.ID, string(workflows.RehiveTxFailed), cmWait)
 	containsAll(t, "transitions", failed.transitionStatuses(), "Pending->Complete declined")
 	containsAll(t, "user messages", failed.userMessages(), "Withdrawal failed", "rejected by the ledger")
 	ltx, ok := getLedgerTx(t, workflows.LedgerTxIDFor(tx.ID))
@@ -335,7 +335,7 @@ func TestCurrencyManagerTransferCompletes(t *testing.T) {
 	t.Parallel()
 	from, to := rehiveCustomer(t, map[string]int64{xlm: 10 * xlmAmount}), rehiveCustomer(t, nil)
 	tx := userTx(t, map[string]any{"user": from.Email, "partner": to.Email, "tx_type": "debit", "currency": xlm, "amount": xlmAmount})
-	done := waitRehiveTx(t, tx.ID, workflows.RehiveTxComplete, cmWait)
+	done := waitRehiveTx(t, tx.ID, string(workflows.RehiveTxComplete), cmWait)
 	containsAll(t, "transitions", done.transitionStatuses(), "Pending->Complete approved")
 	st := waitCMTx(t, tx.ID, workflows.TxStatusComplete, cmWait)
 	if st.Flow != workflows.FlowTransfer || st.LedgerTxID != "" {
@@ -356,7 +356,7 @@ func TestCurrencyManagerForeignCreditFailed(t *testing.T) {
 	if st.Flow != workflows.FlowUnsupported || st.FailureReason != "unsupported" {
 		t.Fatalf("payflow state: %+v", st)
 	}
-	failed := waitRehiveTx(t, tx.ID, workflows.RehiveTxFailed, cmWait)
+	failed := waitRehiveTx(t, tx.ID, string(workflows.RehiveTxFailed), cmWait)
 	if len(failed.userMessages()) != 1 {
 		t.Fatalf("want one user message, got %v", failed.userMessages())
 	}
@@ -369,7 +369,7 @@ func TestCurrencyManagerUnmanagedCurrencyIgnored(t *testing.T) {
 	u := rehiveCustomer(t, map[string]int64{"USD": 100_000})
 	tx := userTx(t, map[string]any{"user": u.Email, "tx_type": "debit", "currency": "USD", "amount": 5_000,
 		"metadata": map[string]any{workflows.MetaDestination: uid("dest")}})
-	done := waitRehiveTx(t, tx.ID, workflows.RehiveTxComplete, cmWait)
+	done := waitRehiveTx(t, tx.ID, string(workflows.RehiveTxComplete), cmWait)
 	if len(done.Messages) != 0 || len(done.Transitions) != 0 {
 		t.Fatalf("payflow touched an unmanaged transaction: %+v", done)
 	}
@@ -424,7 +424,7 @@ func TestCurrencyManagerInitiatingPendingComplete(t *testing.T) {
 	dest := uid("dest")
 	tx := userTx(t, map[string]any{"user": u.Email, "tx_type": "debit", "currency": xlm, "amount": xlmAmount, "status": "Initiating",
 		"metadata": map[string]any{workflows.MetaDestination: dest}})
-	done := waitRehiveTx(t, tx.ID, workflows.RehiveTxComplete, cmWait)
+	done := waitRehiveTx(t, tx.ID, string(workflows.RehiveTxComplete), cmWait)
 	containsAll(t, "transitions", done.transitionStatuses(), "Initiating->Pending approved", "Pending->Complete approved")
 
 	st := waitCMTx(t, tx.ID, workflows.TxStatusComplete, cmWait)
@@ -441,8 +441,8 @@ func TestCurrencyManagerInitiatingPendingComplete(t *testing.T) {
 	if !hasStepDetail(st.Timeline, "ledger_linked", workflows.LedgerKindPending+" to "+dest) {
 		t.Fatalf("no pending ledger link in %+v", st.Timeline)
 	}
-	cmRequireOrder(t, steps(st.Timeline), "ledger_linked", "ledger_pending", "approved", workflows.TxStatusAwaitingTransition,
-		"approved", workflows.TxStatusAwaitingLedger, "ledger_complete", workflows.TxStatusComplete)
+	cmRequireOrder(t, steps(st.Timeline), "ledger_linked", "ledger_pending", "approved", string(workflows.TxStatusAwaitingTransition),
+		"approved", string(workflows.TxStatusAwaitingLedger), "ledger_complete", string(workflows.TxStatusComplete))
 	if !hasStepDetail(st.Timeline, "approved", "Initiating->Pending") || !hasStepDetail(st.Timeline, "approved", "Pending->Complete") {
 		t.Fatalf("approvals missing in %+v", st.Timeline)
 	}
@@ -460,7 +460,7 @@ func TestCurrencyManagerStalledWithdrawal(t *testing.T) {
 	if ltx, ok := getLedgerTx(t, waiting.LedgerTxID); !ok || ltx.Status != workflows.LedgerPending {
 		t.Fatalf("want the withdrawal pending on the ledger: %+v", ltx)
 	}
-	waitRehiveTx(t, tx.ID, workflows.RehiveTxFailed, cmStallWait)
+	waitRehiveTx(t, tx.ID, string(workflows.RehiveTxFailed), cmStallWait)
 	took := time.Since(began)
 	if took < env.Config.StallTimeout {
 		t.Fatalf("failed after %s, before the stall timeout %s", took, env.Config.StallTimeout)
@@ -540,7 +540,7 @@ func TestLedgerDepositConfirmedOnceDespiteDuplicates(t *testing.T) {
 	if pending.RehiveTxID == "" || pending.Account != u.Account || pending.Amount != xlmAmount || pending.Currency != xlm {
 		t.Fatalf("pending deposit: %+v", pending)
 	}
-	credit := waitRehiveTx(t, pending.RehiveTxID, workflows.RehiveTxPending, cmWait)
+	credit := waitRehiveTx(t, pending.RehiveTxID, string(workflows.RehiveTxPending), cmWait)
 	if credit.TxType != "credit" || credit.Amount != xlmAmount || credit.Metadata[workflows.DepositMetadataKey] != id {
 		t.Fatalf("Rehive credit: %+v", credit)
 	}
@@ -573,7 +573,7 @@ func TestLedgerDepositConfirmedOnceDespiteDuplicates(t *testing.T) {
 	if two.Status != workflows.DepositPending {
 		t.Fatalf("want pending at two confirmations of three: %+v", two)
 	}
-	if credit, _ := getRehiveTx(t, pending.RehiveTxID); credit.Status != workflows.RehiveTxPending {
+	if credit, _ := getRehiveTx(t, pending.RehiveTxID); credit.Status != string(workflows.RehiveTxPending) {
 		t.Fatalf("credit moved before the third confirmation: %+v", credit)
 	}
 	ledgerConfirm(t, id)
@@ -581,7 +581,7 @@ func TestLedgerDepositConfirmedOnceDespiteDuplicates(t *testing.T) {
 	if done.RehiveTxID != pending.RehiveTxID || done.Confirmations != 3 {
 		t.Fatalf("complete deposit: %+v", done)
 	}
-	waitRehiveTx(t, done.RehiveTxID, workflows.RehiveTxComplete, cmWait)
+	waitRehiveTx(t, done.RehiveTxID, string(workflows.RehiveTxComplete), cmWait)
 
 	// One credit: one transaction in its collection, and the balance moved once.
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -693,7 +693,7 @@ func TestRehiveWebhooksAnsweredFastWithoutWorker(t *testing.T) {
 			t.Fatalf("event %d (%s) in the inbox: %+v, want %s", i, events[i]["event"], it, want)
 		}
 	}
-	if cur, _ := getRehiveTx(t, tx.ID); cur.Status != workflows.RehiveTxPending {
+	if cur, _ := getRehiveTx(t, tx.ID); cur.Status != string(workflows.RehiveTxPending) {
 		t.Fatalf("the transfer moved without a worker: %+v", cur)
 	}
 
@@ -701,7 +701,7 @@ func TestRehiveWebhooksAnsweredFastWithoutWorker(t *testing.T) {
 		t.Fatal(err)
 	}
 	restarted = true
-	waitRehiveTx(t, tx.ID, workflows.RehiveTxComplete, cmWait)
+	waitRehiveTx(t, tx.ID, string(workflows.RehiveTxComplete), cmWait)
 	st := waitCMTx(t, tx.ID, workflows.TxStatusComplete, cmWait)
 	if st.Flow != workflows.FlowTransfer {
 		t.Fatalf("payflow state: %+v", st)

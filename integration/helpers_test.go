@@ -58,7 +58,7 @@ func getCheckout(t *testing.T, orderID string) workflows.CheckoutState {
 }
 
 // waitStatus waits for the checkout to reach one of the statuses.
-func waitStatus(t *testing.T, orderID string, timeout time.Duration, statuses ...string) workflows.CheckoutState {
+func waitStatus(t *testing.T, orderID string, timeout time.Duration, statuses ...workflows.CheckoutStatus) workflows.CheckoutState {
 	t.Helper()
 	var st workflows.CheckoutState
 	testenv.Eventually(t, timeout, fmt.Sprintf("%s to reach %v (last: %+v)", orderID, statuses, &st), func() bool {
@@ -93,9 +93,9 @@ func setFaults(t *testing.T, provider string, faults map[string]any) {
 	env.SetFaults(t, provider, faults)
 }
 
-func hasStep(st workflows.CheckoutState, step string) bool {
+func hasStep[S ~string](st workflows.CheckoutState, step S) bool {
 	for _, e := range st.Timeline {
-		if e.Step == step {
+		if e.Step == string(step) {
 			return true
 		}
 	}

@@ -125,7 +125,7 @@ func TestCardPartialRefunds(t *testing.T) {
 		t.Fatalf("the rest: %+v, want 500", last)
 	}
 	st := waitStatus(t, order, 20*time.Second, workflows.StatusRefunded)
-	if len(st.Refunds) != 3 || !hasStep(st, workflows.StatusPartiallyRefunded) || !hasStep(st, "refund_succeeded") {
+	if len(st.Refunds) != 3 || !hasStep(st, string(workflows.StatusPartiallyRefunded)) || !hasStep(st, "refund_succeeded") {
 		t.Fatalf("refunded order: %+v", st)
 	}
 	if total, amounts := ckoRefunds(t, order); total != 3000 || fmt.Sprint(amounts) != "[1000 1500 500]" {
@@ -268,7 +268,7 @@ func TestInboxReplayOfDepositCreditsOnce(t *testing.T) {
 	waitDeposit(t, id, workflows.DepositPending, cmWait)
 	ledgerConfirm(t, id)
 	done := waitDeposit(t, id, workflows.DepositComplete, cmWait)
-	waitRehiveTx(t, done.RehiveTxID, workflows.RehiveTxComplete, cmWait)
+	waitRehiveTx(t, done.RehiveTxID, string(workflows.RehiveTxComplete), cmWait)
 
 	var page struct {
 		Items []struct {

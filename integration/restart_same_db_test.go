@@ -74,7 +74,7 @@ func TestRestartOnTheSameDatabase(t *testing.T) {
 		testenv.Eventually(t, cmWait, label+": withdrawal complete on Rehive", func() bool {
 			var got sandboxRehiveTx
 			e.SandboxCall(t, http.MethodGet, "/sandbox/rehive/_control/transactions/"+tx.ID, nil).JSON(t, &got)
-			return got.Status == workflows.RehiveTxComplete
+			return got.Status == string(workflows.RehiveTxComplete)
 		})
 		var ltx sandboxLedgerTx
 		if r := e.SandboxCall(t, http.MethodGet, "/sandbox/ledger/_control/transactions/"+workflows.LedgerTxIDFor(tx.ID), nil); r.Status != http.StatusOK {

@@ -8,6 +8,8 @@ import (
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
+
+	"github.com/payflow/payflow/workflows"
 )
 
 // The currency manager's tables (migration 00003): managed currencies, Rehive
@@ -42,21 +44,21 @@ func (s *Store) ManagedCurrencies(ctx context.Context) ([]string, error) {
 // Raw (Rehive's transaction object); the workflow's read model fills Flow,
 // Status, FailureReason, LedgerTxID and State (its query state).
 type RehiveTx struct {
-	ID            string          `db:"id"`
-	CollectionID  string          `db:"collection_id"`
-	TxType        string          `db:"tx_type"`
-	Currency      string          `db:"currency"`
-	Amount        int64           `db:"amount"`
-	Account       string          `db:"account"`
-	RehiveStatus  string          `db:"rehive_status"`
-	Flow          string          `db:"flow"`
-	Status        string          `db:"status"`
-	FailureReason string          `db:"failure_reason"`
-	LedgerTxID    string          `db:"ledger_tx_id"`
-	State         json.RawMessage `db:"state"`
-	Raw           json.RawMessage `db:"raw"`
-	CreatedAt     time.Time       `db:"created_at"`
-	UpdatedAt     time.Time       `db:"updated_at"`
+	ID            string                 `db:"id"`
+	CollectionID  string                 `db:"collection_id"`
+	TxType        string                 `db:"tx_type"`
+	Currency      string                 `db:"currency"`
+	Amount        int64                  `db:"amount"`
+	Account       string                 `db:"account"`
+	RehiveStatus  workflows.RehiveStatus `db:"rehive_status"`
+	Flow          string                 `db:"flow"`
+	Status        workflows.TxStatus     `db:"status"`
+	FailureReason string                 `db:"failure_reason"`
+	LedgerTxID    string                 `db:"ledger_tx_id"`
+	State         json.RawMessage        `db:"state"`
+	Raw           json.RawMessage        `db:"raw"`
+	CreatedAt     time.Time              `db:"created_at"`
+	UpdatedAt     time.Time              `db:"updated_at"`
 }
 
 const rehiveTxColumns = `id, collection_id, tx_type, currency, amount, account, rehive_status, flow, status, failure_reason, ledger_tx_id, state, raw, created_at, updated_at`

@@ -14,19 +14,19 @@ import (
 
 // Order is a row of the checkout read model.
 type Order struct {
-	OrderID       string          `db:"order_id"`
-	Status        string          `db:"status"`
-	Amount        int64           `db:"amount"`
-	Currency      string          `db:"currency"`
-	PaymentMethod string          `db:"payment_method"`
-	CustomerEmail string          `db:"customer_email"`
-	FailureReason string          `db:"failure_reason"`
-	RequestHash   string          `db:"request_hash"`
-	WorkflowID    string          `db:"workflow_id"`
-	RunID         string          `db:"run_id"`
-	State         json.RawMessage `db:"state"`
-	CreatedAt     time.Time       `db:"created_at"`
-	UpdatedAt     time.Time       `db:"updated_at"`
+	OrderID       string                   `db:"order_id"`
+	Status        workflows.CheckoutStatus `db:"status"`
+	Amount        int64                    `db:"amount"`
+	Currency      string                   `db:"currency"`
+	PaymentMethod string                   `db:"payment_method"`
+	CustomerEmail string                   `db:"customer_email"`
+	FailureReason string                   `db:"failure_reason"`
+	RequestHash   string                   `db:"request_hash"`
+	WorkflowID    string                   `db:"workflow_id"`
+	RunID         string                   `db:"run_id"`
+	State         json.RawMessage          `db:"state"`
+	CreatedAt     time.Time                `db:"created_at"`
+	UpdatedAt     time.Time                `db:"updated_at"`
 }
 
 const orderColumns = `order_id, status, amount, currency, payment_method, customer_email, failure_reason, request_hash, workflow_id, run_id, state, created_at, updated_at`
@@ -68,7 +68,7 @@ func (s *Store) GetOrder(ctx context.Context, orderID string) (Order, error) {
 // OrderSnapshot is the state a checkout workflow writes at each step.
 type OrderSnapshot struct {
 	OrderID         string
-	Status          string
+	Status          workflows.CheckoutStatus
 	Amount          int64
 	FailureReason   string
 	RunID           string
@@ -201,7 +201,7 @@ func (o Order) CheckoutState() workflows.CheckoutState {
 		return st
 	}
 	return workflows.CheckoutState{
-		OrderID: o.OrderID, Status: workflows.CheckoutStatus(o.Status), Amount: o.Amount, Currency: o.Currency, FailureReason: o.FailureReason,
+		OrderID: o.OrderID, Status: o.Status, Amount: o.Amount, Currency: o.Currency, FailureReason: o.FailureReason,
 		Payment: workflows.PaymentState{Method: o.PaymentMethod}, Lines: []workflows.PricedLine{}, Timeline: []workflows.TimelineEntry{},
 		WorkflowID: o.WorkflowID, RunID: o.RunID,
 	}

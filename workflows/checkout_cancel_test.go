@@ -206,7 +206,7 @@ func TestCheckoutCancelUpdateRejectedWhenFailed(t *testing.T) {
 	h.requireCalls(map[string]int{ActReleaseStock: 1, ActVoidCard: 0, ActRefundCard: 0})
 }
 
-func requireUpdateCompleted(t *testing.T, u *cancelUpdateResult, status string) {
+func requireUpdateCompleted(t *testing.T, u *cancelUpdateResult, status CheckoutStatus) {
 	t.Helper()
 	accepted, rejected, completed, got, err := u.snapshot()
 	require.NoError(t, rejected)

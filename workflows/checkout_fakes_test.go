@@ -411,10 +411,10 @@ func timelineSteps(st CheckoutState) []string {
 }
 
 // countTimelineStep counts the step's entries, repeats included.
-func countTimelineStep(st CheckoutState, step string) int {
+func countTimelineStep[S ~string](st CheckoutState, step S) int {
 	n := 0
 	for _, e := range st.Timeline {
-		if e.Step == step {
+		if e.Step == string(step) {
 			n += 1 + e.Repeats
 		}
 	}

@@ -205,10 +205,10 @@ func TestCheckoutWebhookBeforeChargeReturns(t *testing.T) {
 	}
 }
 
-func timelineAt(t *testing.T, st CheckoutState, step string) time.Time {
+func timelineAt[S ~string](t *testing.T, st CheckoutState, step S) time.Time {
 	t.Helper()
 	for _, e := range st.Timeline {
-		if e.Step == step {
+		if e.Step == string(step) {
 			return e.At
 		}
 	}
@@ -350,13 +350,16 @@ func TestCheckoutRefundRefusedFailsWorkflowLegacy(t *testing.T) {
 // The workflow keeps OrderId and PayflowStatus up to date for the Web UI.
 func TestCheckoutSearchAttributes(t *testing.T) {
 	h := newCheckoutHarness(t)
-	type upsert struct{ orderID, status string }
+	type upsert struct {
+		orderID string
+		status  CheckoutStatus
+	}
 	var got []upsert
 	h.env.OnUpsertTypedSearchAttributes(mock.Anything).Run(func(args mock.Arguments) {
 		sa := args.Get(0).(temporal.SearchAttributes)
 		o, _ := sa.GetKeyword(SAOrderID)
 		s, _ := sa.GetKeyword(SAStatus)
-		got = append(got, upsert{o, s})
+		got = append(got, upsert{o, CheckoutStatus(s)})
 	}).Return(nil)
 	h.signalAt(time.Minute, ckoEvent("payment_captured", "evt_1", ckPaymentID))
 	st := h.runOK(cardCheckoutInput())

@@ -10,15 +10,15 @@ type CheckoutStatus string
 // Checkout statuses (PRODUCT.md).
 const (
 	StatusPending         CheckoutStatus = "pending"
-	StatusReserved                       = "reserved"
-	StatusAwaitingPayment                = "awaiting_payment"
-	StatusRequiresAction                 = "requires_action"
-	StatusPaid                           = "paid"
-	StatusFulfilled                      = "fulfilled"
-	StatusFailed                         = "failed"
-	StatusExpired                        = "expired"
-	StatusCancelled                      = "cancelled"
-	StatusRefunded                       = "refunded"
+	StatusReserved        CheckoutStatus = "reserved"
+	StatusAwaitingPayment CheckoutStatus = "awaiting_payment"
+	StatusRequiresAction  CheckoutStatus = "requires_action"
+	StatusPaid            CheckoutStatus = "paid"
+	StatusFulfilled       CheckoutStatus = "fulfilled"
+	StatusFailed          CheckoutStatus = "failed"
+	StatusExpired         CheckoutStatus = "expired"
+	StatusCancelled       CheckoutStatus = "cancelled"
+	StatusRefunded        CheckoutStatus = "refunded"
 	// StatusNeedsAttention is final for the workflow: a refund or void that
 	// Checkout.com kept declining (after bounded retries), or whose outcome
 	// never showed, is left to an operator. The timeline says what was tried.

@@ -20,13 +20,13 @@ type TxStatus string
 // Statuses of a managed Rehive transaction, as payflow sees it.
 const (
 	TxStatusReceived           TxStatus = "received"            // started; flow not decided yet
-	TxStatusAwaitingTransition          = "awaiting_transition" // waiting for Rehive's next transition
-	TxStatusAwaitingLedger              = "awaiting_ledger"     // waiting for the ledger to confirm
-	TxStatusDelegated                   = "delegated"           // a deposit credit: ledger-deposit/<id> owns it
-	TxStatusComplete                    = "complete"
-	TxStatusFailed                      = "failed"
-	TxStatusIgnored                     = "ignored"         // not a currency we manage
-	TxStatusNeedsAttention              = "needs_attention" // Rehive and the ledger may disagree: an operator must look
+	TxStatusAwaitingTransition TxStatus = "awaiting_transition" // waiting for Rehive's next transition
+	TxStatusAwaitingLedger     TxStatus = "awaiting_ledger"     // waiting for the ledger to confirm
+	TxStatusDelegated          TxStatus = "delegated"           // a deposit credit: ledger-deposit/<id> owns it
+	TxStatusComplete           TxStatus = "complete"
+	TxStatusFailed             TxStatus = "failed"
+	TxStatusIgnored            TxStatus = "ignored"         // not a currency we manage
+	TxStatusNeedsAttention     TxStatus = "needs_attention" // Rehive and the ledger may disagree: an operator must look
 )
 
 // Transition states the workflow branches on (Rehive's words).

@@ -21,7 +21,7 @@ func TestTemporalRestartLosesNothing(t *testing.T) {
 		"lines": []map[string]any{{"sku": sku, "quantity": 1}}, "payment": map[string]any{"method": "rehive"}}); r.Status != http.StatusCreated {
 		t.Fatalf("checkout: %d %s", r.Status, r.Body)
 	}
-	status := func() string {
+	status := func() workflows.CheckoutStatus {
 		var st workflows.CheckoutState
 		env.API(t, http.MethodGet, "/v1/checkouts/"+order, nil).JSON(t, &st)
 		return st.Status

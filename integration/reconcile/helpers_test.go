@@ -72,7 +72,7 @@ func getCheckout(t *testing.T, orderID string) workflows.CheckoutState {
 	return st
 }
 
-func waitStatus(t *testing.T, orderID, status string) workflows.CheckoutState {
+func waitStatus(t *testing.T, orderID string, status workflows.CheckoutStatus) workflows.CheckoutState {
 	t.Helper()
 	var st workflows.CheckoutState
 	testenv.Eventually(t, 30*time.Second, fmt.Sprintf("%s to reach %s", orderID, status), func() bool {

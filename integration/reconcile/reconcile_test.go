@@ -154,7 +154,7 @@ func TestQueuedApprovalThenFailedLeavesNoPayout(t *testing.T) {
 	if st.Status != workflows.TxStatusFailed || st.RehiveStatus != workflows.RehiveTxFailed {
 		t.Fatalf("payflow state: %+v", st)
 	}
-	if got := getRehiveTx(t, tx.ID); got.Status != workflows.RehiveTxFailed {
+	if got := getRehiveTx(t, tx.ID); got.Status != string(workflows.RehiveTxFailed) {
 		t.Fatalf("Rehive: %+v", got)
 	}
 	if l := getLedgerTx(t, ledgerID); l.Status != workflows.LedgerCancelled {
@@ -183,7 +183,7 @@ func TestDepositConfirmedAfterStallCredited(t *testing.T) {
 		d, _ = env.App.Store.GetDeposit(context.Background(), id)
 		return d.Status == workflows.DepositFailed
 	})
-	if d.FailureReason != "stalled" || getRehiveTx(t, d.RehiveTxID).Status != workflows.RehiveTxFailed {
+	if d.FailureReason != "stalled" || getRehiveTx(t, d.RehiveTxID).Status != string(workflows.RehiveTxFailed) {
 		t.Fatalf("stalled deposit: %+v", d)
 	}
 
@@ -196,7 +196,7 @@ func TestDepositConfirmedAfterStallCredited(t *testing.T) {
 	})
 	var complete []sandboxRehiveTx
 	for _, tx := range rehiveTxs(t) {
-		if tx.Metadata[workflows.DepositMetadataKey] == id && tx.Status == workflows.RehiveTxComplete {
+		if tx.Metadata[workflows.DepositMetadataKey] == id && tx.Status == string(workflows.RehiveTxComplete) {
 			complete = append(complete, tx)
 		}
 	}
@@ -215,7 +215,7 @@ func TestDepositConfirmedAfterStallCredited(t *testing.T) {
 	reconcile(t)
 	n := 0
 	for _, tx := range rehiveTxs(t) {
-		if tx.Metadata[workflows.DepositMetadataKey] == id && tx.Status == workflows.RehiveTxComplete {
+		if tx.Metadata[workflows.DepositMetadataKey] == id && tx.Status == string(workflows.RehiveTxComplete) {
 			n++
 		}
 	}
@@ -243,7 +243,7 @@ func TestRehiveApprovalAnswerLost(t *testing.T) {
 		}
 		return workflows.IsTxStatusFinal(st.Status)
 	})
-	if st.Status != workflows.TxStatusComplete || getRehiveTx(t, tx.ID).Status != workflows.RehiveTxComplete {
+	if st.Status != workflows.TxStatusComplete || getRehiveTx(t, tx.ID).Status != string(workflows.RehiveTxComplete) {
 		t.Fatalf("payflow state: %+v", st)
 	}
 	if l := getLedgerTx(t, workflows.LedgerTxIDFor(tx.ID)); l.Status != workflows.LedgerComplete {
@@ -400,7 +400,7 @@ func TestTerminatedWalletCheckoutReversed(t *testing.T) {
 	}
 	reversals := 0
 	for _, tx := range rehiveTxs(t) {
-		if tx.Metadata["refund_for_order"] == order && tx.TxType == "credit" && tx.Status == workflows.RehiveTxComplete && tx.Amount == 1200 {
+		if tx.Metadata["refund_for_order"] == order && tx.TxType == "credit" && tx.Status == string(workflows.RehiveTxComplete) && tx.Amount == 1200 {
 			reversals++
 		}
 	}

@@ -38,7 +38,7 @@ func TestUnheardManagedWithdrawalCompletedByReconciliation(t *testing.T) {
 	time.Sleep(time.Second)
 	noWorkflow(t, workflows.RehiveTxWorkflowID(tx.ID))
 	reconcileUntil(t, "the unheard withdrawal completed", func() bool {
-		return getRehiveTx(t, tx.ID).Status == workflows.RehiveTxComplete
+		return getRehiveTx(t, tx.ID).Status == string(workflows.RehiveTxComplete)
 	})
 	testenv.Eventually(t, 20*time.Second, "the payout complete", func() bool {
 		return getLedgerTx(t, workflows.LedgerTxIDFor(tx.ID)).Status == workflows.LedgerComplete
@@ -80,7 +80,7 @@ func TestUnheardInstantDepositCreditedByReconciliation(t *testing.T) {
 	})
 	credits := 0
 	for _, tx := range rehiveTxs(t) {
-		if tx.Metadata[workflows.DepositMetadataKey] == id && tx.Status == workflows.RehiveTxComplete && tx.TxType == "credit" && tx.Amount == xlmAmount {
+		if tx.Metadata[workflows.DepositMetadataKey] == id && tx.Status == string(workflows.RehiveTxComplete) && tx.TxType == "credit" && tx.Amount == xlmAmount {
 			credits++
 		}
 	}
@@ -127,7 +127,7 @@ func TestUnheardDuplicateWalletPaymentReversed(t *testing.T) {
 
 	reversals := func() (n int, of []any) {
 		for _, tx := range rehiveTxs(t) {
-			if tx.Metadata["refund_for_order"] == order && tx.TxType == "credit" && tx.Status == workflows.RehiveTxComplete && tx.Amount == 1300 {
+			if tx.Metadata["refund_for_order"] == order && tx.TxType == "credit" && tx.Status == string(workflows.RehiveTxComplete) && tx.Amount == 1300 {
 				n++
 				of = append(of, tx.Metadata["refund_of"])
 			}
