@@ -121,7 +121,7 @@ func TestRehiveTransactionEndpoint(t *testing.T) {
 	ctx := context.Background()
 
 	code, body := cmDo(t, app, http.MethodGet, "/v1/rehive/transactions/tx-live", "")
-	if code != http.StatusOK || body["status"] != workflows.TxStatusAwaitingLedger || body["flow"] != workflows.FlowWithdrawal || body["ledger_tx_id"] != "rehive-tx-live" {
+	if code != http.StatusOK || body["status"] != string(workflows.TxStatusAwaitingLedger) || body["flow"] != workflows.FlowWithdrawal || body["ledger_tx_id"] != "rehive-tx-live" {
 		t.Fatalf("live: %d %v", code, body)
 	}
 	for _, k := range []string{"tx_id", "flow", "rehive_status", "ledger_tx_id", "status", "failure_reason", "timeline"} {
@@ -139,7 +139,7 @@ func TestRehiveTransactionEndpoint(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, body = cmDo(t, app, http.MethodGet, "/v1/rehive/transactions/tx-old", "")
-	if code != http.StatusOK || body["status"] != workflows.TxStatusComplete || body["flow"] != workflows.FlowTransfer {
+	if code != http.StatusOK || body["status"] != string(workflows.TxStatusComplete) || body["flow"] != workflows.FlowTransfer {
 		t.Fatalf("read model: %d %v", code, body)
 	}
 
