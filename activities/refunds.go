@@ -21,14 +21,31 @@ import (
 // refundPartStep is the idempotency step of refund seq of an order.
 func refundPartStep(seq int) string { return "refund-part-" + strconv.Itoa(seq) }
 
+// refundKeyMeta is the refund action's metadata field holding its
+// idempotency key, by which a retry finds the refund an earlier try made.
+const refundKeyMeta = "payflow_key"
+
 // RefundCardPart asks Checkout.com to refund in.Amount of a captured
 // payment. Its 202 only accepts the refund: GetCardAction tells the outcome.
+// Checkout.com keeps no 5xx under an idempotency key, so a retry after an
+// answer lost in a 5xx would refund again under the same key: the payment's
+// actions are read first, and a refund carrying this key is the answer.
 func (a *Checkout) RefundCardPart(ctx context.Context, in workflows.RefundCardPartInput) (workflows.RefundResult, error) {
 	if in.Amount <= 0 || in.Seq < 1 {
 		return workflows.RefundResult{}, businessOutcome(fmt.Sprintf("refund %d of %d: nothing to refund", in.Seq, in.Amount), workflows.ErrTypeRefundTooLarge)
 	}
-	res, err := a.CheckoutCom.Refund(ctx, in.PaymentID, checkoutcom.ActionRequest{Amount: in.Amount, Reference: in.OrderID},
-		attemptKey(in.OrderID, refundPartStep(in.Seq), in.Attempt))
+	key := attemptKey(in.OrderID, refundPartStep(in.Seq), in.Attempt)
+	actions, err := a.CheckoutCom.GetActions(ctx, in.PaymentID)
+	if err != nil {
+		return workflows.RefundResult{}, classify(err)
+	}
+	for _, act := range actions {
+		if act.Type == checkoutcom.ActionRefund && act.Metadata[refundKeyMeta] == key {
+			return workflows.RefundResult{ID: act.ID}, nil
+		}
+	}
+	res, err := a.CheckoutCom.Refund(ctx, in.PaymentID, checkoutcom.ActionRequest{Amount: in.Amount, Reference: in.OrderID,
+		Metadata: map[string]string{refundKeyMeta: key}}, key)
 	if err != nil {
 		return workflows.RefundResult{}, classify(err)
 	}

@@ -76,9 +76,14 @@ func (c *Client) Void(ctx context.Context, id string, req ActionRequest, idempot
 	return c.action(ctx, id, "/voids", actionBody{Reference: req.Reference, Metadata: req.Metadata}, idempotencyKey)
 }
 
-// Refund sends POST /payments/{id}/refunds.
+// Refund sends POST /payments/{id}/refunds, once: Checkout.com keeps no 5xx
+// under the idempotency key, so a refund sent again after one may refund
+// twice. The caller finds its refund among the payment's actions before it
+// tries again.
 func (c *Client) Refund(ctx context.Context, id string, req ActionRequest, idempotencyKey string) (*ActionResult, error) {
-	return c.action(ctx, id, "/refunds", actionBody(req), idempotencyKey)
+	once := *c
+	once.attempts = 1
+	return once.action(ctx, id, "/refunds", actionBody(req), idempotencyKey)
 }
 
 func (c *Client) action(ctx context.Context, id, kind string, body actionBody, idempotencyKey string) (*ActionResult, error) {
