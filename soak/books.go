@@ -106,7 +106,7 @@ func (r *run) check(ctx context.Context, final map[*job]string) ([]string, error
 				bad("%s: not terminal: %s", j, st)
 				continue
 			}
-			if st == workflows.StatusFailed && r.checkoutState(j.orderID).FailureReason == workflows.ReasonOutOfStock {
+			if st == string(workflows.StatusFailed) && r.checkoutState(j.orderID).FailureReason == workflows.ReasonOutOfStock {
 				continue // the scarce product ran out first
 			}
 		}
@@ -189,11 +189,11 @@ func (r *run) checkCards(b books, final map[*job]string) []string {
 			if kept != j.amount-j.confirmed {
 				v = append(v, fmt.Sprintf("%s partially refunded but %d kept, want %d captured less %d refunded (card payments %v)", j, kept, j.amount, j.confirmed, pays))
 			}
-		case st == workflows.StatusFulfilled && kept != j.amount:
+		case st == string(workflows.StatusFulfilled) && kept != j.amount:
 			v = append(v, fmt.Sprintf("%s fulfilled but %d of %d captured and kept (card payments %v)", j, kept, j.amount, pays))
-		case st == workflows.StatusRefunded && kept != 0:
+		case st == string(workflows.StatusRefunded) && kept != 0:
 			v = append(v, fmt.Sprintf("%s refunded but %d still kept (card payments %v)", j, kept, pays))
-		case st != workflows.StatusFulfilled && kept != 0:
+		case st != string(workflows.StatusFulfilled) && kept != 0:
 			v = append(v, fmt.Sprintf("%s %s but paid: %d kept (card payments %v)", j, st, kept, pays))
 		}
 	}
@@ -223,11 +223,11 @@ func (r *run) checkWallet(b books, final map[*job]string) []string {
 		}
 		k, st := kept[j.orderID], final[j]
 		switch {
-		case st == workflows.StatusFulfilled && k != 0 && k != j.amount:
+		case st == string(workflows.StatusFulfilled) && k != 0 && k != j.amount:
 			v = append(v, fmt.Sprintf("%s fulfilled but the merchant's Rehive account kept %d of %d", j, k, j.amount))
-		case st == workflows.StatusFulfilled && k == 0 && strings.HasPrefix(j.scenario, "wallet"):
+		case st == string(workflows.StatusFulfilled) && k == 0 && strings.HasPrefix(j.scenario, "wallet"):
 			v = append(v, fmt.Sprintf("%s fulfilled with no Complete Rehive payment", j))
-		case st != workflows.StatusFulfilled && k != 0:
+		case st != string(workflows.StatusFulfilled) && k != 0:
 			v = append(v, fmt.Sprintf("%s %s but the merchant's Rehive account kept %d", j, st, k))
 		}
 	}

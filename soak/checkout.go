@@ -22,25 +22,25 @@ var checkoutScenarios = []weighted{
 // checkoutExpected is where each scenario must end. A checkout of the
 // scarce product may also fail out of stock, whatever its scenario.
 var checkoutExpected = map[string][]string{
-	"card_approved": {workflows.StatusFulfilled},
-	"card_declined": {workflows.StatusFailed},
+	"card_approved": {string(workflows.StatusFulfilled)},
+	"card_declined": {string(workflows.StatusFailed)},
 	// Authorised, then the capture is declined: an authorisation is not a
 	// payment, so never fulfilled. Failed on the decline's webhook; expired
 	// at the payment timeout when that webhook was lost.
-	"card_capture_declined": {workflows.StatusFailed, workflows.StatusExpired},
-	"card_3ds_approved":     {workflows.StatusFulfilled},
-	"card_3ds_declined":     {workflows.StatusFailed},
+	"card_capture_declined": {string(workflows.StatusFailed), string(workflows.StatusExpired)},
+	"card_3ds_approved":     {string(workflows.StatusFulfilled)},
+	"card_3ds_declined":     {string(workflows.StatusFailed)},
 	// Never completed by the customer: the payment timeout expires it.
-	"card_3ds_abandoned": {workflows.StatusExpired},
-	"wallet_api":         {workflows.StatusFulfilled},
-	"wallet_browser":     {workflows.StatusFulfilled},
+	"card_3ds_abandoned": {string(workflows.StatusExpired)},
+	"wallet_api":         {string(workflows.StatusFulfilled)},
+	"wallet_browser":     {string(workflows.StatusFulfilled)},
 	// A mismatched amount never fulfils; the order ends unpaid (the payment
 	// is reversed, which the books check).
-	"wallet_wrong_amount":   {workflows.StatusExpired, workflows.StatusFailed},
-	"wallet_duplicate":      {workflows.StatusFulfilled},
-	"wallet_abandoned":      {workflows.StatusExpired},
-	"cancel_before_payment": {workflows.StatusCancelled},
-	"cancel_after_payment":  {workflows.StatusRefunded},
+	"wallet_wrong_amount":   {string(workflows.StatusExpired), string(workflows.StatusFailed)},
+	"wallet_duplicate":      {string(workflows.StatusFulfilled)},
+	"wallet_abandoned":      {string(workflows.StatusExpired)},
+	"cancel_before_payment": {string(workflows.StatusCancelled)},
+	"cancel_after_payment":  {string(workflows.StatusRefunded)},
 	// Fulfilled, then part of it refunded through the API: money is kept.
 	"card_partial_refund": {string(workflows.StatusPartiallyRefunded)},
 }
@@ -133,14 +133,14 @@ func (r *run) followUp(ctx context.Context, j *job) {
 	}
 	switch j.scenario {
 	case "card_3ds_approved", "card_3ds_declined":
-		if st := wait(workflows.StatusRequiresAction); st.Status == workflows.StatusRequiresAction {
+		if st := wait(string(workflows.StatusRequiresAction)); st.Status == workflows.StatusRequiresAction {
 			outcome := strings.TrimPrefix(j.scenario, "card_3ds_")
 			if err := r.c.sandbox(http.MethodPost, "/sandbox/checkoutcom/_control/3ds/"+st.Payment.ProviderPaymentID, map[string]string{"outcome": outcome}, nil); err != nil {
 				j.note = "3ds: " + err.Error()
 			}
 		}
 	case "wallet_api":
-		if st := wait(workflows.StatusAwaitingPayment); st.Status == workflows.StatusAwaitingPayment {
+		if st := wait(string(workflows.StatusAwaitingPayment)); st.Status == workflows.StatusAwaitingPayment {
 			u, err := r.customer(j, "USD", 100000)
 			if err != nil {
 				j.note = err.Error()
@@ -151,7 +151,7 @@ func (r *run) followUp(ctx context.Context, j *job) {
 			}
 		}
 	case "wallet_browser", "wallet_wrong_amount", "wallet_duplicate":
-		if st := wait(workflows.StatusAwaitingPayment); st.Status == workflows.StatusAwaitingPayment {
+		if st := wait(string(workflows.StatusAwaitingPayment)); st.Status == workflows.StatusAwaitingPayment {
 			u, err := r.customer(j, "USD", 100000)
 			if err != nil {
 				j.note = err.Error()
@@ -175,11 +175,11 @@ func (r *run) followUp(ctx context.Context, j *job) {
 			}
 		}
 	case "cancel_before_payment":
-		if st := wait(workflows.StatusAwaitingPayment); st.Status == workflows.StatusAwaitingPayment {
+		if st := wait(string(workflows.StatusAwaitingPayment)); st.Status == workflows.StatusAwaitingPayment {
 			_, _, _ = r.c.api(http.MethodPost, "/v1/checkouts/"+j.orderID+"/cancel", nil, "", http.StatusAccepted, http.StatusConflict)
 		}
 	case "cancel_after_payment":
-		if st := wait(workflows.StatusFulfilled); st.Status == workflows.StatusFulfilled {
+		if st := wait(string(workflows.StatusFulfilled)); st.Status == workflows.StatusFulfilled {
 			_, _, _ = r.c.api(http.MethodPost, "/v1/checkouts/"+j.orderID+"/cancel", nil, "", http.StatusAccepted, http.StatusConflict)
 		}
 	case "card_partial_refund":
