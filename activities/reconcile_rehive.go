@@ -192,11 +192,7 @@ func (a *Reconciler) inboxEvent(ctx context.Context, ev store.InboxEvent, p *wor
 	if !workflows.IsTerminal(o.Status) {
 		return recDeferred, "order " + string(o.Status) + ": settled by the closed-workflow pass first", nil
 	}
-	st := o.CheckoutState()
-	keep := ""
-	if workflows.RefundableStatus(o.Status) { // fulfilled, perhaps partially refunded
-		keep = st.Payment.ProviderPaymentID
-	}
+	keep := keptPayment(o)
 	switch ev.Provider {
 	case "checkoutcom":
 		cev, err := checkoutcom.ParseWebhook(ev.Payload)
@@ -571,4 +567,19 @@ func (a *Reconciler) noteDeposit(ctx context.Context, d store.Deposit, action, d
 		p.Actions = append(p.Actions, d.LedgerTxID+": "+action)
 	}
 	return err
+}
+
+// keptPayment is the payment an order took that the reconciliation must never
+// send back, or "": the order kept it (fulfilled, partially refunded), or its
+// checkout already returned it (refunded, or any refund made), which the
+// reconciliation's own reversal, keyed by the whole payment, would not see
+// and would return a second time.
+func keptPayment(o store.Order) string {
+	st := o.CheckoutState()
+	switch {
+	case o.Status == workflows.StatusFulfilled, o.Status == workflows.StatusPartiallyRefunded,
+		o.Status == workflows.StatusRefunded, len(st.Refunds) > 0:
+		return st.Payment.ProviderPaymentID
+	}
+	return ""
 }

@@ -229,13 +229,9 @@ func (a *Reconciler) ReconcileMerchantCredits(ctx context.Context) (workflows.Re
 		if !workflows.IsTerminal(o.Status) {
 			return recDeferred, nil // its workflow owns it
 		}
-		keep := ""
-		switch o.Status {
-		case workflows.StatusFulfilled, workflows.StatusPartiallyRefunded, workflows.StatusRefunded:
-			// The payment the order took: the checkout refunds it, never
-			// the reconciliation.
-			keep = o.CheckoutState().Payment.ProviderPaymentID
-		}
+		// The payment the order took: the checkout refunds it, never the
+		// reconciliation.
+		keep := keptPayment(o)
 		final, reversed, err := a.reverseRehivePayment(ctx, orderID, string(c.ID), keep, p)
 		if err != nil || !final {
 			return recDeferred, err
