@@ -66,8 +66,8 @@ func On(k Kind) bool {
 	return ks != nil && slices.Contains(*ks, k)
 }
 
-// Active lists the breakages of this process (logged at start, so that a
-// broken binary never passes for a good one).
+// Active lists the breakages of this process (every command logs them at
+// start, so that a broken binary never passes for a good one).
 func Active() []Kind {
 	if ks := active.Load(); ks != nil {
 		return slices.Clone(*ks)

@@ -390,6 +390,7 @@ type partOutcome struct {
 func (w *cardPayment) refundPart(ctx workflow.Context, r Refund) partOutcome {
 	pid := w.state.Payment.ProviderPaymentID
 	outcome := partOutcome{Status: RefundFailed, Detail: fmt.Sprintf("Checkout.com declined the refund %d times", actionAttempts)}
+	accepted := "" // the last refund action Checkout.com accepted
 	if _, err := actionRetries.until(ctx, func(i int) bool {
 		attempt := i + 1
 		res, err := ckActs.RefundCardPart.Run(ctx, RefundCardPartInput{
@@ -400,6 +401,7 @@ func (w *cardPayment) refundPart(ctx workflow.Context, r Refund) partOutcome {
 			outcome = partOutcome{Status: RefundFailed, Detail: "Checkout.com refused the refund: " + errDetail(err)}
 			return true
 		}
+		accepted = res.ID
 		w.note(ctx, "refund_pending", fmt.Sprintf("%s: attempt %d, action %s", r.RefundID, attempt, res.ID))
 		w.save(ctx)
 		out := w.confirmAction(ctx, "Refund", res.ID)
@@ -415,6 +417,11 @@ func (w *cardPayment) refundPart(ctx workflow.Context, r Refund) partOutcome {
 		}
 		return true
 	}); err != nil {
+		if accepted != "" {
+			// An accepted action may still be carried out: not failed, which
+			// would free its amount for another refund.
+			return partOutcome{Status: RefundUnconfirmed, ProviderRefundID: accepted, Detail: err.Error()}
+		}
 		return partOutcome{Status: RefundFailed, Detail: err.Error()}
 	}
 	return outcome

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/payflow/payflow/breakage"
 	"github.com/payflow/payflow/config"
 	"github.com/payflow/payflow/telemetry"
 )
@@ -67,6 +68,11 @@ func main() {
 	}
 	logger := newLogger(os.Stderr, cfg, cmd == "dev" || cmd == "prod" || cmd == "sandbox" || cmd == "soak" || cmd == "bench")
 	slog.SetDefault(logger)
+	if ks := breakage.Active(); len(ks) > 0 {
+		// Only a build can do this (the soak's self-checks): say so in every
+		// process, so that a broken binary never passes for a good one.
+		logger.Error("this binary is broken on purpose", "breakage", ks)
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
