@@ -47,13 +47,22 @@ func (r *run) chaos(rng *rand.Rand, kinds []string, stop <-chan struct{}) {
 	if len(kinds) == 0 {
 		return
 	}
+	before, _ := r.faultStats()
 	for cycle := 0; ; cycle++ {
+		unfired := r.unfiredWebhookFaults(kinds, before)
 		for i, p := range providers {
 			// Every kind in turn, so that a short soak meets each of them.
 			kind := kinds[(cycle+i)%len(kinds)]
 			mode := faultMode(rng, kind, p)
 			if rng.IntN(4) == 0 {
 				mode = map[string]any{} // calm spells let scenarios finish
+			}
+			if len(unfired) > 0 && i == cycle%len(providers) {
+				// A webhook fault no webhook met yet (its spells saw little
+				// traffic) is on again, in one sandbox at a time.
+				for k, v := range faultMode(rng, unfired[cycle%len(unfired)], p) {
+					mode[k] = v
+				}
 			}
 			r.keepUnfired(p, mode)
 			if err := r.c.sandbox(http.MethodPost, "/sandbox/"+p+"/_control/faults", mode, nil); err != nil {
@@ -91,6 +100,36 @@ func (r *run) keepUnfired(provider string, mode map[string]any) {
 		mode["lose_answers_next"], mode["lose_mode"] = cur.Faults.LoseAnswersNext, cur.Faults.LoseMode
 	}
 }
+
+// unfiredWebhookFaults are the kinds of webhook fault asked for whose counter
+// has not moved since before in any sandbox.
+func (r *run) unfiredWebhookFaults(kinds []string, before map[string]int) []string {
+	if before == nil {
+		return nil
+	}
+	now, err := r.faultStats()
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, k := range kinds {
+		if k != "drop" && k != "duplicate" {
+			continue // errors and lose carry over (keepUnfired); the rest count nothing
+		}
+		fired := false
+		for _, p := range providers {
+			c := p + "." + firedCounter[k]
+			fired = fired || now[c] > before[c]
+		}
+		if !fired {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// firedCounter is the sandbox counter each counted fault kind moves.
+var firedCounter = map[string]string{"errors": "failed_calls", "lose": "answers_lost", "drop": "webhooks_dropped", "duplicate": "webhooks_replayed"}
 
 func (r *run) clearFaults() error {
 	for _, p := range providers {
@@ -142,10 +181,9 @@ func faultCounter(key string) bool {
 // checkFaultsFired: each counted fault the soak asked for struck at least
 // once somewhere (a soak whose faults never fired proves nothing).
 func (r *run) checkFaultsFired(kinds []string, got map[string]int) []string {
-	counter := map[string]string{"errors": "failed_calls", "lose": "answers_lost", "drop": "webhooks_dropped", "duplicate": "webhooks_replayed"}
 	var v []string
 	for _, k := range kinds {
-		c, ok := counter[k]
+		c, ok := firedCounter[k]
 		if !ok {
 			continue
 		}
