@@ -15,7 +15,7 @@ import (
 	"os"
 	"time"
 
-	_ "github.com/lib/pq" // the database/sql driver for the admin connection
+	"github.com/lib/pq" // the database/sql driver for the admin connection, and its error codes
 
 	"github.com/payflow/payflow/config"
 )
@@ -65,8 +65,16 @@ func Drop(name string) error {
 		return err
 	}
 	defer db.Close()
-	_, err = db.Exec(`DROP DATABASE IF EXISTS ` + name + ` WITH (FORCE)`)
-	return err
+	// FORCE ends the database's sessions, but not an autovacuum worker's,
+	// which payflow's role may not signal (42501): it is gone in a moment.
+	for attempt := 0; ; attempt++ {
+		_, err = db.Exec(`DROP DATABASE IF EXISTS ` + name + ` WITH (FORCE)`)
+		var pqErr *pq.Error
+		if err == nil || attempt == 20 || !errors.As(err, &pqErr) || pqErr.Code != "42501" {
+			return err
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
 }
 
 func randomHex(n int) string {
