@@ -26,11 +26,13 @@ type ActivityRegistry interface {
 // options sets the activity (or local activity) options of a call.
 type options func(workflow.Context) workflow.Context
 
-// call is an activity of the family A with input In and result Out.
+// call is an activity of the family A with input In and result Out; a
+// local one runs as a local activity.
 type call[A, In, Out any] struct {
-	name string
-	opts options
-	fn   func(A, context.Context, In) (Out, error)
+	name  string
+	opts  options
+	local bool
+	fn    func(A, context.Context, In) (Out, error)
 }
 
 func newCall[A, In, Out any](name string, opts options, fn func(A, context.Context, In) (Out, error)) call[A, In, Out] {
@@ -40,13 +42,26 @@ func newCall[A, In, Out any](name string, opts options, fn func(A, context.Conte
 // Run schedules the activity and waits for its result.
 func (c call[A, In, Out]) Run(ctx workflow.Context, in In) (Out, error) {
 	var out Out
-	err := workflow.ExecuteActivity(c.opts(ctx), c.name, in).Get(ctx, &out)
+	var f workflow.Future
+	if c.local {
+		f = workflow.ExecuteLocalActivity(c.opts(ctx), c.name, in)
+	} else {
+		f = workflow.ExecuteActivity(c.opts(ctx), c.name, in)
+	}
+	err := f.Get(ctx, &out)
 	return out, err
 }
 
 // With is the same activity called with other options.
 func (c call[A, In, Out]) With(opts options) call[A, In, Out] {
 	c.opts = opts
+	return c
+}
+
+// Local is the same activity run as a local activity with opts (local
+// activity options): no activity task, no events but a marker.
+func (c call[A, In, Out]) Local(opts options) call[A, In, Out] {
+	c.opts, c.local = opts, true
 	return c
 }
 
@@ -85,6 +100,13 @@ func (e effect[A, In]) Run(ctx workflow.Context, in In) error {
 // With is the same activity called with other options.
 func (e effect[A, In]) With(opts options) effect[A, In] {
 	e.opts = opts
+	return e
+}
+
+// Local is the same activity run as a local activity with opts (local
+// activity options).
+func (e effect[A, In]) Local(opts options) effect[A, In] {
+	e.opts, e.local = opts, true
 	return e
 }
 

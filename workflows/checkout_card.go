@@ -30,7 +30,7 @@ func (w *cardPayment) pay(ctx workflow.Context) (bool, error) {
 		if isType(err, ErrTypeRejected) {
 			return false, w.fail(ctx, ReasonPaymentRejected, errDetail(err))
 		}
-		if workflow.GetVersion(ctx, versionChargeLookup, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		if w.version(ctx, versionChargeLookup) == workflow.DefaultVersion {
 			return false, w.fail(ctx, ReasonPaymentError, errDetail(err))
 		}
 		// The charge may have gone through with its answer lost: find it
@@ -95,7 +95,7 @@ func (w *cardPayment) findCharge(ctx workflow.Context, cause error) (ChargeResul
 // capturedOnly reports whether this run counts only a capture as payment
 // (versionCardCaptured); older runs took payment_approved as paid.
 func (w *cardPayment) capturedOnly(ctx workflow.Context) bool {
-	return workflow.GetVersion(ctx, versionCardCaptured, workflow.DefaultVersion, 1) == 1
+	return w.version(ctx, versionCardCaptured) == 1
 }
 
 // isCaptured reports whether the order's payment status says the money was
@@ -316,7 +316,7 @@ func (w *cardPayment) settleLeftovers(workflow.Context) {}
 // before versionCardAfterFulfilment only recorded them).
 func (w *cardPayment) afterFulfilment(ctx workflow.Context, ev PaymentEvent) bool {
 	if ev.Provider == ProviderCheckoutCom &&
-		workflow.GetVersion(ctx, versionCardAfterFulfilment, workflow.DefaultVersion, 1) == 1 {
+		w.version(ctx, versionCardAfterFulfilment) == 1 {
 		return w.onCardAfterFulfilment(ctx, ev)
 	}
 	w.note(ctx, "late_event", fmt.Sprintf("%s %s %s after %s", ev.Provider, ev.Type, ev.PaymentID, w.state.Status))

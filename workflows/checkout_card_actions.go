@@ -65,7 +65,7 @@ var actionRetries = askAgain{first: 30 * time.Second, max: 10 * time.Minute, att
 // confirmedActions reports whether this run waits for Checkout.com to
 // confirm voids and refunds (versionConfirmedActions).
 func (w *cardPayment) confirmedActions(ctx workflow.Context) bool {
-	return workflow.GetVersion(ctx, versionConfirmedActions, workflow.DefaultVersion, 1) == 1
+	return w.version(ctx, versionConfirmedActions) == 1
 }
 
 // refundCardConfirmed refunds the captured payment and ends the order

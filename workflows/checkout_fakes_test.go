@@ -331,11 +331,18 @@ func (h *checkoutHarness) cancelAt(d time.Duration) *cancelUpdateResult {
 }
 
 // legacy makes the run take the DefaultVersion branch of the given change
-// ids, as a run that started before those changes does.
+// ids, as a run that started before those changes does: a run from before
+// versionLean, which asks each of them.
 func (h *checkoutHarness) legacy(changeIDs ...string) {
+	start := workflow.Version(1)
 	for _, id := range changeIDs {
+		if id == versionOperatorCancel {
+			start = workflow.DefaultVersion
+			continue
+		}
 		h.env.OnGetVersion(id, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 	}
+	h.env.OnGetVersion(versionOperatorCancel, workflow.DefaultVersion, versionLean).Return(start)
 }
 
 // queryAt queries the state at virtual time d; the result is filled in when

@@ -13,7 +13,7 @@ import (
 func (w *checkout) watchLatePayments(ctx workflow.Context) {
 	unpaid := w.state.Status == StatusExpired || w.state.Status == StatusCancelled ||
 		(w.state.Status == StatusFailed && w.state.FailureReason == ReasonPaymentError)
-	if !unpaid || workflow.GetVersion(ctx, versionLatePayments, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+	if !unpaid || w.version(ctx, versionLatePayments) == workflow.DefaultVersion {
 		return
 	}
 	w.method.settleLeftovers(ctx)

@@ -268,7 +268,7 @@ func (w *checkout) restockReserved(sku string) int64 {
 // openRefunds starts taking refunds at the start of the refund window, in
 // runs on versionAPIRefunds; older runs refund only through a cancel.
 func (w *checkout) openRefunds(ctx workflow.Context) {
-	w.refunds.open = workflow.GetVersion(ctx, versionAPIRefunds, workflow.DefaultVersion, 1) == 1
+	w.refunds.open = w.version(ctx, versionAPIRefunds) == 1
 }
 
 // onRefund adds the refund queue to the refund window's selector; closed

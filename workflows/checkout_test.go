@@ -1,13 +1,18 @@
 package workflows
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
 )
 
 // Card checkout: happy path, declines, 3-D Secure, webhook ordering and the
@@ -42,7 +47,8 @@ func TestCheckoutCardCapturedFulfilled(t *testing.T) {
 		ActReleaseStock: 0, ActGetCardPayment: 0, ActVoidCard: 0, ActRefundCard: 0, ActRestockOrder: 0,
 	})
 	require.Equal(t, []ChargeInput{{OrderID: ckOrderID, Amount: ckAmount, Currency: "EUR", CustomerEmail: "ada@example.com"}}, h.f.charges)
-	require.Equal(t, []CheckoutStatus{StatusPending, StatusReserved, StatusAwaitingPayment, StatusPaid, StatusFulfilled}, h.f.savedStatuses())
+	// A lean run saves first once the stock is reserved (versionLean).
+	require.Equal(t, []CheckoutStatus{StatusReserved, StatusAwaitingPayment, StatusPaid, StatusFulfilled}, h.f.savedStatuses())
 	// With no cancel, the workflow stays open exactly for the refund window.
 	require.Equal(t, 2*time.Minute+ckRefundWindow, h.env.Now().Sub(start))
 }
@@ -84,7 +90,7 @@ func TestCheckoutCardDeclinedAtCharge(t *testing.T) {
 	require.Equal(t, "Declined", st.Payment.Status)
 	require.Contains(t, st.Timeline[len(st.Timeline)-1].Detail, "20005")
 	h.requireCalls(map[string]int{ActChargeCard: 1, ActReleaseStock: 1, ActCommitStock: 0, ActVoidCard: 0, ActRefundCard: 0})
-	require.Equal(t, []CheckoutStatus{StatusPending, StatusReserved, StatusFailed}, h.f.savedStatuses())
+	require.Equal(t, []CheckoutStatus{StatusReserved, StatusFailed}, h.f.savedStatuses())
 }
 
 func TestCheckoutCardRejectedAtCharge(t *testing.T) {
@@ -118,7 +124,7 @@ func TestCheckoutOutOfStock(t *testing.T) {
 	require.Equal(t, int64(ckAmount), st.Amount, "priced before reserving")
 	require.Equal(t, "none", st.Payment.Status)
 	h.requireCalls(map[string]int{ActReserveStock: 1, ActChargeCard: 0, ActReleaseStock: 0, ActCommitStock: 0})
-	require.Equal(t, []CheckoutStatus{StatusPending, StatusFailed}, h.f.savedStatuses())
+	require.Equal(t, []CheckoutStatus{StatusFailed}, h.f.savedStatuses())
 }
 
 func TestCheckoutInvalidCart(t *testing.T) {
@@ -347,13 +353,13 @@ func TestCheckoutRefundRefusedFailsWorkflowLegacy(t *testing.T) {
 	require.Contains(t, h.f.lastSaved().Timeline[len(h.f.lastSaved().Timeline)-1].Detail, "refund_amount_exceeds_balance")
 }
 
-// The workflow keeps OrderId and PayflowStatus up to date for the Web UI.
-func TestCheckoutSearchAttributes(t *testing.T) {
-	h := newCheckoutHarness(t)
-	type upsert struct {
-		orderID string
-		status  CheckoutStatus
-	}
+type upsert struct {
+	orderID string
+	status  CheckoutStatus
+}
+
+// recordUpserts collects the run's search-attribute upserts.
+func (h *checkoutHarness) recordUpserts() *[]upsert {
 	var got []upsert
 	h.env.OnUpsertTypedSearchAttributes(mock.Anything).Run(func(args mock.Arguments) {
 		sa := args.Get(0).(temporal.SearchAttributes)
@@ -361,7 +367,39 @@ func TestCheckoutSearchAttributes(t *testing.T) {
 		s, _ := sa.GetKeyword(SAStatus)
 		got = append(got, upsert{o, CheckoutStatus(s)})
 	}).Return(nil)
+	return &got
+}
+
+// The workflow keeps OrderId and PayflowStatus up to date for the Web UI:
+// in a lean run, every status a checkout can be found waiting in ("paid"
+// lasts only the task that commits the stock).
+func TestCheckoutSearchAttributes(t *testing.T) {
+	h := newCheckoutHarness(t)
+	got := h.recordUpserts()
 	h.signalAt(time.Minute, ckoEvent("payment_captured", "evt_1", ckPaymentID))
+	st := h.runOK(cardCheckoutInput())
+
+	require.Equal(t, StatusFulfilled, st.Status)
+	require.Equal(t, []upsert{
+		{ckOrderID, StatusReserved},
+		{ckOrderID, StatusAwaitingPayment},
+		{ckOrderID, StatusFulfilled},
+	}, *got)
+	requireSubsequence(t, timelineSteps(st), []string{string(StatusPaid), string(StatusFulfilled)})
+}
+
+// A run from before versionLean upserts every status, saves once before
+// pricing, and asks each checkout change where it first differs.
+func TestCheckoutBeforeLean(t *testing.T) {
+	h := newCheckoutHarness(t)
+	h.legacy()
+	got := h.recordUpserts()
+	asked := map[string]bool{}
+	for _, id := range []string{versionCardCaptured, versionAPIRefunds} {
+		h.env.OnGetVersion(id, workflow.DefaultVersion, 1).Run(func(mock.Arguments) { asked[id] = true }).Return(workflow.Version(1))
+	}
+	h.signalAt(time.Minute, ckoEvent("payment_approved", "evt_1", ckPaymentID))
+	h.signalAt(2*time.Minute, ckoEvent("payment_captured", "evt_2", ckPaymentID))
 	st := h.runOK(cardCheckoutInput())
 
 	require.Equal(t, StatusFulfilled, st.Status)
@@ -370,5 +408,44 @@ func TestCheckoutSearchAttributes(t *testing.T) {
 		{ckOrderID, StatusAwaitingPayment},
 		{ckOrderID, StatusPaid},
 		{ckOrderID, StatusFulfilled},
-	}, got)
+	}, *got)
+	require.Equal(t, []CheckoutStatus{StatusPending, StatusReserved, StatusAwaitingPayment, StatusPaid, StatusFulfilled}, h.f.savedStatuses())
+	require.Equal(t, map[string]bool{versionCardCaptured: true, versionAPIRefunds: true}, asked)
+}
+
+// A lean run does price, reserve and commit as local activities, the rest
+// as activities, and asks no checkout change but its first.
+func TestCheckoutLeanLocalActivities(t *testing.T) {
+	for _, lean := range []bool{true, false} {
+		t.Run(fmt.Sprintf("lean=%v", lean), func(t *testing.T) {
+			h := newCheckoutHarness(t)
+			if !lean {
+				h.legacy()
+			}
+			var asked []string
+			for _, id := range []string{versionCardCaptured, versionCardAfterFulfilment, versionConfirmedActions, versionChargeLookup, versionAPIRefunds} {
+				h.env.OnGetVersion(id, workflow.DefaultVersion, 1).Run(func(mock.Arguments) { asked = append(asked, id) }).Return(workflow.Version(1))
+			}
+			var local, remote []string
+			h.env.SetOnLocalActivityStartedListener(func(info *activity.Info, _ context.Context, _ []any) {
+				local = append(local, info.ActivityType.Name)
+			})
+			h.env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, _ converter.EncodedValues) {
+				remote = append(remote, info.ActivityType.Name)
+			})
+			h.signalAt(time.Minute, ckoEvent("payment_approved", "evt_1", ckPaymentID))
+			h.signalAt(2*time.Minute, ckoEvent("payment_captured", "evt_2", ckPaymentID))
+			require.Equal(t, StatusFulfilled, h.runOK(cardCheckoutInput()).Status)
+			db := []string{ActPriceCart, ActReserveStock, ActCommitStock}
+			if lean {
+				require.Subset(t, local, db)
+				require.Equal(t, []string{ActChargeCard}, remote)
+				require.Empty(t, asked)
+			} else {
+				require.Equal(t, []string{versionCardCaptured, versionAPIRefunds}, asked)
+				require.Equal(t, append(db[:2:2], ActChargeCard, ActCommitStock), remote)
+				require.NotContains(t, local, ActPriceCart)
+			}
+		})
+	}
 }

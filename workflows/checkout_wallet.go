@@ -84,7 +84,7 @@ func (w *walletPayment) judgeRehive(ctx workflow.Context, res RehivePaymentResul
 // and, first, looks for transfers it never heard of: the merchant's recent
 // credits carrying this order's id.
 func (w *walletPayment) rehiveTimeout(ctx workflow.Context) (bool, error) {
-	if workflow.GetVersion(ctx, versionRehiveFind, workflow.DefaultVersion, 1) == 1 {
+	if w.version(ctx, versionRehiveFind) == 1 {
 		w.findRehivePayments(ctx)
 	}
 	for _, id := range sortedKeys(w.seen) {

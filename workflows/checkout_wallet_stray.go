@@ -66,7 +66,7 @@ func (w *walletPayment) onStrayPayment(ctx workflow.Context, ev PaymentEvent) bo
 // strayRetry reports whether this run retries stray wallet payments until
 // they are settled (versionStrayRetry).
 func (w *walletPayment) strayRetry(ctx workflow.Context) bool {
-	return workflow.GetVersion(ctx, versionStrayRetry, workflow.DefaultVersion, 1) == 1
+	return w.version(ctx, versionStrayRetry) == 1
 }
 
 // reversalRetries tries a wallet reversal Rehive refused again: each attempt

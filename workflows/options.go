@@ -47,6 +47,17 @@ func pollOptions(ctx workflow.Context) workflow.Context {
 	})
 }
 
+// localShort is short for the database work a lean checkout runs as local
+// activities (price, reserve, commit): the same timeouts and retries, without
+// an activity task and its six events for a query of a few milliseconds.
+func localShort(ctx workflow.Context) workflow.Context {
+	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		StartToCloseTimeout:    30 * time.Second,
+		ScheduleToCloseTimeout: 10 * time.Minute,
+		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: 500 * time.Millisecond, BackoffCoefficient: 2, MaximumInterval: 30 * time.Second},
+	})
+}
+
 // saveOptions is for the read-model local activities: cheap, retried, and a
 // failure never blocks the flow (the next save catches up).
 func saveOptions(ctx workflow.Context) workflow.Context {

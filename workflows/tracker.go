@@ -41,6 +41,16 @@ func (t *tracker[S]) setStatus(ctx workflow.Context, status S, detail string) {
 	t.save(ctx)
 }
 
+// passStatus moves the status as setStatus does but leaves the search
+// attributes alone: for a status that lasts only the workflow task it is set
+// in, which no operator could search for (an upsert is a visibility write).
+func (t *tracker[S]) passStatus(ctx workflow.Context, status S, detail string) {
+	*t.status = status
+	t.note(ctx, string(status), detail)
+	workflow.SetCurrentDetails(ctx, t.details(status, detail))
+	t.save(ctx)
+}
+
 func (t *tracker[S]) upsertSearch(ctx workflow.Context) {
 	if err := workflow.UpsertTypedSearchAttributes(ctx, t.search()...); err != nil {
 		workflow.GetLogger(ctx).Warn("search attributes not updated", "error", err)
