@@ -125,20 +125,20 @@ func (s *server) createCheckout(c *fiber.Ctx) error {
 		return apiErr
 	}
 	wfID := workflows.CheckoutWorkflowID(b.OrderID)
-	order, created, err := s.Store.CreateOrder(ctx, store.Order{
+	hash := hashJSON(b)
+	var token string
+	if b.Payment.Method == workflows.MethodCard {
+		token = b.Payment.ProcessorToken
+	}
+	order, created, err := s.Store.CreateOrderWithToken(ctx, store.Order{
 		OrderID: b.OrderID, Status: workflows.StatusPending, Amount: amount, Currency: b.Currency,
-		PaymentMethod: b.Payment.Method, CustomerEmail: b.Customer.Email, RequestHash: hashJSON(b), WorkflowID: wfID,
-	})
+		PaymentMethod: b.Payment.Method, CustomerEmail: b.Customer.Email, RequestHash: hash, WorkflowID: wfID,
+	}, token)
 	if err != nil {
 		return s.storeError(err)
 	}
-	if !created && order.RequestHash != hashJSON(b) {
+	if !created && order.RequestHash != hash {
 		return errorf(http.StatusConflict, "order_conflict", "order "+b.OrderID+" exists with a different body")
-	}
-	if created && b.Payment.Method == workflows.MethodCard {
-		if err := s.Store.PutPaymentToken(ctx, b.OrderID, b.Payment.ProcessorToken); err != nil {
-			return s.storeError(err)
-		}
 	}
 	// Starting is idempotent too: a retry after a failed start finishes the job.
 	runID, err := s.startCheckout(ctx, b, order)
@@ -147,9 +147,7 @@ func (s *server) createCheckout(c *fiber.Ctx) error {
 		return errorf(http.StatusServiceUnavailable, "temporal_unavailable", "the checkout is recorded but could not start; retry the same request")
 	}
 	if runID != "" && order.RunID == "" {
-		if err := s.Store.SetOrderRun(ctx, b.OrderID, runID); err != nil {
-			s.log.Warn("run id not recorded", "order_id", b.OrderID, "error", err)
-		}
+		go s.recordRun(context.WithoutCancel(ctx), b.OrderID, runID)
 		order.RunID = runID
 	}
 	status := http.StatusCreated
@@ -159,6 +157,20 @@ func (s *server) createCheckout(c *fiber.Ctx) error {
 	return c.Status(status).JSON(checkoutCreated{
 		OrderID: b.OrderID, WorkflowID: wfID, RunID: order.RunID, Status: order.Status, Amount: order.Amount, Currency: order.Currency,
 	})
+}
+
+// recordRun records the started run on the order, after the answer rather
+// than before it: the workflow's first save records it too, and this write
+// only matters when that save comes late (a worker backlog: the list and the
+// read-model fallback of GET show it) or never (a run closed before its first
+// save: the reconciliation of orphaned orders takes only orders with a run
+// id; the one of unstarted orders leaves those whose workflow exists).
+func (s *server) recordRun(ctx context.Context, orderID, runID string) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := s.Store.SetOrderRun(ctx, orderID, runID); err != nil {
+		s.log.Warn("run id not recorded", "order_id", orderID, "error", err)
+	}
 }
 
 // priceCart prices the cart from the catalog so the answer can state the

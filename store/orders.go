@@ -34,24 +34,47 @@ const orderColumns = `order_id, status, amount, currency, payment_method, custom
 // CreateOrder inserts a new order, or returns the existing one with
 // created=false when the order id is taken.
 func (s *Store) CreateOrder(ctx context.Context, o Order) (Order, bool, error) {
+	return s.CreateOrderWithToken(ctx, o, "")
+}
+
+// CreateOrderWithToken is CreateOrder that also keeps token (a card token;
+// "" for none) for the order's charge, in the same statement: the token is
+// stored only with the order row it inserts, so an order never exists
+// without its token, and a request naming an existing order id (a retry,
+// or another body) never adds or replaces one. The existing order comes back
+// from the same statement unless it was committed while the statement ran.
+func (s *Store) CreateOrderWithToken(ctx context.Context, o Order, token string) (Order, bool, error) {
 	if len(o.State) == 0 {
 		o.State = json.RawMessage(`{}`)
 	}
-	var out Order
+	var out struct {
+		Created bool `db:"created"`
+		Order
+	}
 	err := s.db.GetContext(ctx, &out, `
-		INSERT INTO orders (order_id, status, amount, currency, payment_method, customer_email, request_hash, workflow_id, state)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-		ON CONFLICT (order_id) DO NOTHING
-		RETURNING `+orderColumns,
-		o.OrderID, o.Status, o.Amount, o.Currency, o.PaymentMethod, o.CustomerEmail, o.RequestHash, o.WorkflowID, []byte(o.State))
+		WITH ins AS (
+			INSERT INTO orders (order_id, status, amount, currency, payment_method, customer_email, request_hash, workflow_id, state)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+			ON CONFLICT (order_id) DO NOTHING
+			RETURNING `+orderColumns+`
+		), tok AS (
+			INSERT INTO payment_tokens (order_id, token)
+			SELECT order_id, $10 FROM ins WHERE $10 <> ''
+			ON CONFLICT (order_id) DO NOTHING
+		)
+		SELECT true AS created, `+orderColumns+` FROM ins
+		UNION ALL
+		SELECT false, `+orderColumns+` FROM orders WHERE order_id = $1 AND NOT EXISTS (SELECT 1 FROM ins)`,
+		o.OrderID, o.Status, o.Amount, o.Currency, o.PaymentMethod, o.CustomerEmail, o.RequestHash, o.WorkflowID, []byte(o.State), token)
 	if err == nil {
-		return out, true, nil
+		return out.Order, out.Created, nil
 	}
 	if !errors.Is(err, sql.ErrNoRows) {
-		return out, false, err
+		return Order{}, false, err
 	}
-	out, err = s.GetOrder(ctx, o.OrderID)
-	return out, false, err
+	// Inserted by a concurrent request after this statement's snapshot.
+	existing, err := s.GetOrder(ctx, o.OrderID)
+	return existing, false, err
 }
 
 // SetOrderRun records the workflow run that serves the order.
