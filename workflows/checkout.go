@@ -159,6 +159,9 @@ func (w *checkout) setup(ctx workflow.Context) error {
 	if err := w.setupRefunds(ctx); err != nil {
 		return err
 	}
+	if err := w.setupFirstOutcome(ctx); err != nil {
+		return err
+	}
 	return w.setupCancel(ctx)
 }
 
