@@ -39,9 +39,13 @@ type server struct {
 	Deps
 	log     *slog.Logger
 	metrics *metrics
+	// deliveries signals recorded webhooks to their workflows after the ack.
+	deliveries *deliveries
 }
 
-// New builds the fiber app.
+// New builds the fiber app. Its shutdown waits, for a few seconds at most,
+// for the webhook deliveries still in flight; what it cuts off stays pending
+// in the inbox for the relay.
 func New(d Deps) *fiber.App {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
@@ -49,7 +53,7 @@ func New(d Deps) *fiber.App {
 	if d.Registry == nil {
 		d.Registry = prometheus.NewRegistry()
 	}
-	s := &server{Deps: d, log: d.Logger, metrics: newMetrics(d.Registry)}
+	s := &server{Deps: d, log: d.Logger, metrics: newMetrics(d.Registry), deliveries: newDeliveries(maxDeliveries)}
 	if d.Store != nil {
 		d.Registry.MustRegister(newInboxCollector(d.Store))
 	}
@@ -92,6 +96,15 @@ func New(d Deps) *fiber.App {
 	s.webhookRoutes(app.Group("/webhooks"))
 	s.codecRoutes(app.Group("/codec")) // the Web UI's codec (api/codec.go)
 	app.Use(func(c *fiber.Ctx) error { return errorf(http.StatusNotFound, "not_found", "no such route") })
+	// fiber runs this once the server has stopped, so the requests in flight
+	// have handed over their deliveries; one still running past the shutdown
+	// timeout finds the dispatcher closed and leaves its event pending.
+	app.Hooks().OnShutdown(func() error {
+		if !s.deliveries.close(deliveriesGrace) {
+			s.log.Warn("shutdown: webhook deliveries cut off, left to the relay", "after", deliveriesGrace)
+		}
+		return nil
+	})
 	return app
 }
 

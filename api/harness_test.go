@@ -34,7 +34,11 @@ import (
 // "unavailable", as a Temporal without these workflows would.
 type fakeTemporal struct {
 	client.Client
-	Delay  time.Duration
+	Delay time.Duration
+	// Signal, when set, answers every signal (SignalWithStart included) in
+	// place of "not found": tests hold webhook deliveries with it. Set it
+	// before the first request.
+	Signal func(ctx context.Context) error
 	starts atomic.Int64
 }
 
@@ -66,11 +70,20 @@ func (f *fakeTemporal) QueryWorkflowWithOptions(context.Context, *client.QueryWo
 	return nil, serviceerror.NewNotFound("workflow not found")
 }
 
-func (f *fakeTemporal) SignalWorkflow(context.Context, string, string, string, any) error {
+func (f *fakeTemporal) SignalWorkflow(ctx context.Context, _, _, _ string, _ any) error {
+	if f.Signal != nil {
+		return f.Signal(ctx)
+	}
 	return serviceerror.NewNotFound("workflow not found")
 }
 
-func (f *fakeTemporal) SignalWithStartWorkflow(context.Context, string, string, any, client.StartWorkflowOptions, any, ...any) (client.WorkflowRun, error) {
+func (f *fakeTemporal) SignalWithStartWorkflow(ctx context.Context, id string, _ string, _ any, _ client.StartWorkflowOptions, _ any, _ ...any) (client.WorkflowRun, error) {
+	if f.Signal != nil {
+		if err := f.Signal(ctx); err != nil {
+			return nil, err
+		}
+		return fakeRun{id}, nil
+	}
 	return nil, serviceerror.NewUnavailable("test: no Temporal")
 }
 
@@ -95,10 +108,11 @@ func testConfig(t testing.TB, env map[string]string) config.Config {
 // edgeApp is the whole API over a store on a throwaway schema (skipped
 // without PostgreSQL) and a fake Temporal.
 type edgeApp struct {
-	app      *fiber.App
-	store    *store.Store
-	temporal *fakeTemporal
-	cfg      config.Config
+	app       *fiber.App
+	store     *store.Store
+	temporal  *fakeTemporal
+	deliverer *inbox.Deliverer
+	cfg       config.Config
 }
 
 func newEdgeApp(t testing.TB, dbURL string, env map[string]string) *edgeApp {
@@ -114,13 +128,39 @@ func newEdgeApp(t testing.TB, dbURL string, env map[string]string) *edgeApp {
 	t.Cleanup(func() { _ = st.Close() })
 	tc := &fakeTemporal{}
 	log := slog.New(slog.DiscardHandler)
+	dl := &inbox.Deliverer{Store: st, Temporal: tc, TaskQueue: cfg.TaskQueue, Logger: log, Policy: inbox.Policy{IsManaged: cfg.IsManaged, Stall: cfg.StallTimeout}}
 	app := New(Deps{
-		Config: cfg, Store: st, Temporal: tc, Logger: log,
+		Config: cfg, Store: st, Temporal: tc, Logger: log, Inbox: dl,
 		// Nothing answers on port 1: a hostile request must fail before Rehive.
 		Rehive: rehive.New(rehive.Config{BaseURL: "http://127.0.0.1:1/3", Timeout: time.Second}),
-		Inbox:  &inbox.Deliverer{Store: st, Temporal: tc, TaskQueue: cfg.TaskQueue, Logger: log, Policy: inbox.Policy{IsManaged: cfg.IsManaged, Stall: cfg.StallTimeout}},
 	})
-	return &edgeApp{app: app, store: st, temporal: tc, cfg: cfg}
+	// Before the store closes: the shutdown waits for background webhook
+	// deliveries (the app never listened, so its error is expected).
+	t.Cleanup(func() { _ = app.Shutdown() })
+	return &edgeApp{app: app, store: st, temporal: tc, deliverer: dl, cfg: cfg}
+}
+
+// inboxStatus is the recorded status of a webhook.
+func (e *edgeApp) inboxStatus(t testing.TB, provider, eventID string) string {
+	t.Helper()
+	var status string
+	err := e.store.DB().QueryRowContext(context.Background(),
+		`SELECT status FROM webhook_inbox WHERE provider = $1 AND event_id = $2`, provider, eventID).Scan(&status)
+	if err != nil {
+		t.Fatalf("inbox row %s/%s: %v", provider, eventID, err)
+	}
+	return status
+}
+
+// eventually polls cond every 10 ms until it holds, failing the test after
+// timeout.
+func eventually(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(timeout); !cond(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+	}
 }
 
 // result is one answer, decoded.

@@ -96,6 +96,11 @@ func TestInboxDetailAndReplay(t *testing.T) {
 	if r := e.do(t, checkoutcomWebhook(e.cfg, body)); r.Status != http.StatusOK {
 		t.Fatalf("webhook: %d %s", r.Status, r.Body)
 	}
+	// No workflow in the fake Temporal: the delivery after the ack finds the
+	// event unroutable.
+	eventually(t, 5*time.Second, "the delivery's outcome", func() bool {
+		return e.inboxStatus(t, "checkoutcom", "evt_detail") != store.InboxPending
+	})
 	p := e.inbox(t, "order_id=ord_hostile")
 	if len(p.Items) != 1 {
 		t.Fatalf("listing: %+v", p)
@@ -116,10 +121,10 @@ func TestInboxDetailAndReplay(t *testing.T) {
 	if r.Status != http.StatusOK || json.Unmarshal(r.Body, &ev) != nil || ev.Payload.ID != "evt_detail" || ev.WorkflowID != "checkout/ord_hostile" {
 		t.Fatalf("detail: %d %s", r.Status, r.Body)
 	}
-	// No workflow in the fake Temporal: the event was unroutable and is again.
 	if ev.Status != store.InboxUnroutable {
 		t.Fatalf("status %q, want unroutable", ev.Status)
 	}
+	// Replayed, it is unroutable again.
 	r = e.do(t, request(http.MethodPost, fmt.Sprintf("/v1/webhooks/inbox/%d/replay", id), "", nil))
 	var rep struct {
 		Status    string `json:"status"`

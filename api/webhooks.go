@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/payflow/payflow/config"
 	"github.com/payflow/payflow/inbox"
@@ -81,8 +82,9 @@ func (s *server) rejectWebhook(provider string) error {
 	return errorf(http.StatusUnauthorized, "invalid_webhook_credentials", "webhook authentication failed")
 }
 
-// acceptWebhook records a verified event durably, answers, and delivers it
-// to its workflow right away; the relay retries what could not be delivered.
+// acceptWebhook records a verified event durably and answers: the recorded
+// row is the acknowledgement's guarantee. Delivery to its workflow follows in
+// the background (deliverInBackground); the relay delivers what it could not.
 // A duplicate is answered 200 and not delivered again.
 func (s *server) acceptWebhook(c *fiber.Ctx, provider string) error {
 	body := append([]byte(nil), c.Body()...)
@@ -116,22 +118,38 @@ func (s *server) acceptWebhook(c *fiber.Ctx, provider string) error {
 		// Not recorded, so not acknowledged: the provider will retry.
 		return s.storeError(err)
 	}
-	outcome := "duplicate"
-	if inserted {
-		outcome = status
-		if status == store.InboxPending {
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			if err := s.Inbox.Deliver(ctx, rec, route); err != nil {
-				outcome = "queued"
-				s.log.Warn("webhook recorded, delivery deferred to the relay", "provider", provider, "event_id", route.EventID, "error", err)
-			} else {
-				outcome = "delivered"
-			}
-			cancel()
-		}
+	switch {
+	case !inserted:
+		s.metrics.webhooks.WithLabelValues(provider, "duplicate").Inc()
+	case status == store.InboxPending:
+		s.deliverInBackground(c.UserContext(), provider, rec, route)
+	default:
+		s.metrics.webhooks.WithLabelValues(provider, status).Inc()
 	}
-	s.metrics.webhooks.WithLabelValues(provider, outcome).Inc()
 	return c.JSON(fiber.Map{"received": true, "duplicate": !inserted, "event_id": route.EventID})
+}
+
+// deliverInBackground hands a recorded event's delivery to s.deliveries and
+// counts its outcome when it ends. When all delivery slots are taken (or the
+// API is shutting down) the event is left pending for the relay at once.
+func (s *server) deliverInBackground(reqCtx context.Context, provider string, rec store.InboxEvent, route inbox.Route) {
+	sc := trace.SpanContextFromContext(reqCtx)
+	started := s.deliveries.try(func(ctx context.Context) {
+		// The request's trace without its deadline: the signal belongs to the
+		// webhook's trace but outlives its answer.
+		ctx, cancel := context.WithTimeout(trace.ContextWithSpanContext(ctx, sc), deliverTimeout)
+		defer cancel()
+		outcome := "delivered"
+		if err := s.Inbox.Deliver(ctx, rec, route); err != nil {
+			outcome = "queued"
+			s.log.Warn("webhook recorded, delivery deferred to the relay", "provider", provider, "event_id", route.EventID, "error", err)
+		}
+		s.metrics.webhooks.WithLabelValues(provider, outcome).Inc()
+	})
+	if !started {
+		s.metrics.webhooks.WithLabelValues(provider, "queued").Inc()
+		s.log.Warn("webhook recorded, no delivery slot (all busy, or shutting down): left to the relay", "provider", provider, "event_id", route.EventID)
+	}
 }
 
 // webhookIDPattern bounds a provider's event id: the dedup key, so it is
