@@ -146,17 +146,24 @@ func (a *Reconciler) noteOrder(ctx context.Context, orderID, action, detail stri
 
 // ReconcileUnstarted closes orders whose workflow never started (the start
 // failed and the client did not retry), so every order ends terminal. A
-// retry of the same request before this still starts the checkout.
+// retry of the same request before this still starts the checkout. An order
+// whose workflow did start but never saved it gets its run id recorded.
 func (a *Reconciler) ReconcileUnstarted(ctx context.Context) (workflows.ReconcilePass, error) {
 	orders, err := a.Store.UnstartedOrders(ctx, a.UnstartedAfter, a.Page)
 	if err != nil {
 		return workflows.ReconcilePass{}, err
 	}
 	return pass(ctx, orders, func(ctx context.Context, o store.Order, p *workflows.ReconcilePass) (recOutcome, error) {
-		_, err := a.Temporal.DescribeWorkflowExecution(ctx, o.WorkflowID, "")
+		d, err := a.Temporal.DescribeWorkflowExecution(ctx, o.WorkflowID, "")
+		if err == nil {
+			// It started (the API does not record the run). Its first save is
+			// on the way, or never comes because the run closed first: with
+			// the run id the orphaned pass settles the order (stock, payment).
+			return recDeferred, a.Store.SetOrderRun(ctx, o.OrderID, d.GetWorkflowExecutionInfo().GetExecution().GetRunId())
+		}
 		var notFound *serviceerror.NotFound
 		if !errors.As(err, &notFound) {
-			return recDeferred, err // it exists (its first save is on the way), or Temporal is down
+			return recDeferred, err // Temporal is down
 		}
 		if err := a.Store.FailUnstartedOrder(ctx, o.OrderID); err != nil {
 			return recDeferred, err

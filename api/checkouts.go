@@ -146,8 +146,10 @@ func (s *server) createCheckout(c *fiber.Ctx) error {
 		s.log.Warn("checkout workflow not started", "order_id", b.OrderID, "error", err)
 		return errorf(http.StatusServiceUnavailable, "temporal_unavailable", "the checkout is recorded but could not start; retry the same request")
 	}
-	if runID != "" && order.RunID == "" {
-		go s.recordRun(context.WithoutCancel(ctx), b.OrderID, runID)
+	// The run is not written to the order here (one commit fewer per
+	// checkout): the workflow's first save records it, and for a run that
+	// closed before that save the reconciliation's unstarted pass does.
+	if order.RunID == "" {
 		order.RunID = runID
 	}
 	status := http.StatusCreated
@@ -157,20 +159,6 @@ func (s *server) createCheckout(c *fiber.Ctx) error {
 	return c.Status(status).JSON(checkoutCreated{
 		OrderID: b.OrderID, WorkflowID: wfID, RunID: order.RunID, Status: order.Status, Amount: order.Amount, Currency: order.Currency,
 	})
-}
-
-// recordRun records the started run on the order, after the answer rather
-// than before it: the workflow's first save records it too, and this write
-// only matters when that save comes late (a worker backlog: the list and the
-// read-model fallback of GET show it) or never (a run closed before its first
-// save: the reconciliation of orphaned orders takes only orders with a run
-// id; the one of unstarted orders leaves those whose workflow exists).
-func (s *server) recordRun(ctx context.Context, orderID, runID string) {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	if err := s.Store.SetOrderRun(ctx, orderID, runID); err != nil {
-		s.log.Warn("run id not recorded", "order_id", orderID, "error", err)
-	}
 }
 
 // priceCart prices the cart from the catalog so the answer can state the
