@@ -3,9 +3,13 @@
 // checkout's shape (its activities, signals and timers, counted from a real
 // checkout's history) against full card checkouts (POST /v1/checkouts →
 // charge on the sandbox → signed webhook → fulfilled in the read model),
-// interleaved in rounds after a warm-up. It also measures POST
-// /v1/checkouts against a bare SDK ExecuteWorkflow, and the webhook
-// acknowledgement on its real path at that load.
+// interleaved in rounds after a warm-up, with a second baseline at the
+// shape a checkout had when issue #13 was filed. Each round's CPU (the
+// process's and PostgreSQL's) is read and profiled, and the profile's
+// samples are charged to components (Temporal server, SQLite, SDK,
+// payflow...), so that the gap is split by whose work it is. It also
+// measures POST /v1/checkouts against a bare SDK ExecuteWorkflow, and the
+// webhook acknowledgement on its real path at that load.
 package bench
 
 import (
@@ -16,9 +20,9 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"runtime"
-	"runtime/pprof"
+	"sort"
+	"strings"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -41,9 +45,10 @@ type Options struct {
 	// on PostgreSQL) instead of the embedded one, in Namespace (registered
 	// if new; default DefaultNamespace).
 	TemporalAddress, Namespace string
-	// PprofDir, when set, receives CPU and heap profiles of this process
-	// (API, worker, sandboxes; with the embedded server, the server too)
-	// taken over the measured rounds.
+	// PprofDir, when set, receives the CPU profiles of this process (API,
+	// worker, sandboxes; with the embedded server, the server too) taken
+	// over the measured rounds, merged per side and all together, and a
+	// heap profile after them.
 	PprofDir string
 	Out      io.Writer // the printed summary
 	Logger   *slog.Logger
@@ -63,6 +68,11 @@ type Side struct {
 	Latency Latency `json:"end_to_end_latency"`
 	// HistoryEvents per workflow up to the end point (mean of samples).
 	HistoryEvents float64 `json:"history_events"`
+	// CPUPerWorkflow and CoresUsed are the medians over the rounds of
+	// CPURounds' figures.
+	CPUPerWorkflow CPUSplit   `json:"cpu_ms_per_workflow"`
+	CoresUsed      CPUSplit   `json:"cores_used"`
+	CPURounds      []RoundCPU `json:"cpu_rounds"`
 }
 
 // Report is the JSON `payflow bench --json` writes.
@@ -71,21 +81,31 @@ type Report struct {
 	PostP99Ratio             float64 `json:"post_p99_ratio"`
 	WebhookAckP99Ms          float64 `json:"webhook_ack_p99_ms"`
 	HistoryEventsPerCheckout float64 `json:"history_events_per_checkout"`
-	Baseline                 Side    `json:"baseline"`
-	Payflow                  Side    `json:"payflow"`
-	WebhookAck               Latency `json:"webhook_ack"`
+	// ThroughputRatioVsFiledShape is payflow against the engine running
+	// the checkout as it was when issue #13 was filed (FiledShape): a
+	// lever that makes the checkout cheaper for the engine shows here, not
+	// in ThroughputRatio, whose baseline follows the checkout.
+	ThroughputRatioVsFiledShape float64     `json:"throughput_ratio_vs_filed_shape"`
+	Baseline                    Side        `json:"baseline"`
+	FiledShape                  Side        `json:"baseline_filed_shape"`
+	Payflow                     Side        `json:"payflow"`
+	Attribution                 Attribution `json:"attribution"`
+	WebhookAck                  Latency     `json:"webhook_ack"`
 	// BareSignal is a bare SDK SignalWorkflow into a running baseline
-	// workflow, during the baseline rounds: the engine's part of WebhookAck.
+	// workflow, during both baselines' rounds: the engine's part of
+	// WebhookAck.
 	BareSignal Latency `json:"bare_sdk_signal"`
 	// Shape is what the baseline runs: a real checkout's counts.
-	Shape     Shape     `json:"checkout_shape"`
-	Temporal  string    `json:"temporal"` // "embedded" or the address
-	N         int       `json:"n_per_round"`
-	Rounds    int       `json:"rounds"`
-	Conc      int       `json:"concurrency"`
-	CPUs      int       `json:"cpus"`
-	StartedAt time.Time `json:"started_at"`
-	Seconds   float64   `json:"seconds"`
+	Shape Shape `json:"checkout_shape"`
+	// FiledShapeCounts is what the filed-shape baseline runs: filedShape.
+	FiledShapeCounts Shape     `json:"filed_shape"`
+	Temporal         string    `json:"temporal"` // "embedded" or the address
+	N                int       `json:"n_per_round"`
+	Rounds           int       `json:"rounds"`
+	Conc             int       `json:"concurrency"`
+	CPUs             int       `json:"cpus"`
+	StartedAt        time.Time `json:"started_at"`
+	Seconds          float64   `json:"seconds"`
 }
 
 // Run brings an in-process stack up, measures, and tears it down.
@@ -147,7 +167,11 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 
 	// Warm-up, and the checkout's shape from its history.
 	fmt.Fprintf(o.Out, "bench: warm-up (%d checkouts, then %d baseline workflows)\n", o.Warmup, o.Warmup)
-	if _, err := payflowRound(p, w, sku, "warm", max(o.Warmup, 1), o.Concurrency, nil, nil); err != nil {
+	warmToks, err := p.tokens(max(o.Warmup, 1), o.Concurrency)
+	if err != nil {
+		return nil, fmt.Errorf("warm-up: %w", err)
+	}
+	if _, err := payflowRound(p, w, sku, "warm", warmToks, o.Concurrency, nil, nil); err != nil {
 		return nil, fmt.Errorf("warm-up: %w", err)
 	}
 	if rep.Shape, err = checkoutShape(ctx, tc, st, "bench_warm_0"); err != nil {
@@ -166,44 +190,64 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	relay.acks.reset()
 	signals.reset()
 
-	stopProfile, err := startProfile(o.PprofDir)
-	if err != nil {
-		return nil, err
+	// PostgreSQL's CPU: with the embedded server only payflow's store is
+	// there, so only its database's backends count; a Temporal server
+	// elsewhere may keep its persistence in the same PostgreSQL.
+	scope := pgScope{database: databaseName(st.Config.DatabaseURL)}
+	if o.TemporalAddress != "" {
+		scope = pgScope{}
 	}
-	var base, pay []float64
-	starts, posts, baseEnds, payEnds := &samples{}, &samples{}, &samples{}, &samples{}
+	base, filed, pay := newSideRun("baseline"), newSideRun("baseline-filed-shape"), newSideRun("payflow")
+	starts, filedStarts, posts := &samples{}, &samples{}, &samples{}
+	baseEnds, filedEnds, payEnds := &samples{}, &samples{}, &samples{}
 	for r := range o.Rounds {
-		// Alternate which side goes first, so neither always runs on a
-		// server still busy with the other's tail (timers, deletions).
 		sides := []func() error{
 			func() error {
-				v, err := baselineRound(ctx, tc, rep.Shape, fmt.Sprint(r), o.N, o.Concurrency, starts, baseEnds)
-				base = append(base, v)
-				fmt.Fprintf(o.Out, "bench: round %d baseline %6.1f workflows/s\n", r+1, v)
+				v, err := base.measure(scope, o.N, func() (float64, error) {
+					return baselineRound(ctx, tc, rep.Shape, fmt.Sprint(r), o.N, o.Concurrency, starts, baseEnds)
+				})
+				fmt.Fprintf(o.Out, "bench: round %d baseline             %6.1f workflows/s\n", r+1, v)
 				return err
 			},
 			func() error {
-				v, err := payflowRound(p, w, sku, fmt.Sprint(r), o.N, o.Concurrency, posts, payEnds)
-				pay = append(pay, v)
-				fmt.Fprintf(o.Out, "bench: round %d payflow  %6.1f checkouts/s\n", r+1, v)
+				v, err := filed.measure(scope, o.N, func() (float64, error) {
+					return baselineRound(ctx, tc, filedShape, fmt.Sprintf("filed-%d", r), o.N, o.Concurrency, filedStarts, filedEnds)
+				})
+				fmt.Fprintf(o.Out, "bench: round %d baseline, filed shape %6.1f workflows/s\n", r+1, v)
+				return err
+			},
+			func() error {
+				// Card tokens are the shopper's browser's work, before
+				// the checkout: outside the measured round.
+				toks, err := p.tokens(o.N, o.Concurrency)
+				if err != nil {
+					return err
+				}
+				v, err := pay.measure(scope, o.N, func() (float64, error) {
+					return payflowRound(p, w, sku, fmt.Sprint(r), toks, o.Concurrency, posts, payEnds)
+				})
+				fmt.Fprintf(o.Out, "bench: round %d payflow              %6.1f checkouts/s\n", r+1, v)
 				return err
 			},
 		}
-		if r%2 == 1 {
-			sides[0], sides[1] = sides[1], sides[0]
-		}
-		for _, side := range sides {
-			if err := side(); err != nil {
-				stopProfile()
+		// Rotate which side goes first, so none always runs on a server
+		// still busy with another's tail (timers, deletions).
+		for i := range sides {
+			if err := sides[(i+r)%len(sides)](); err != nil {
 				return nil, err
 			}
 		}
 	}
-	if err := stopProfile(); err != nil {
-		return nil, err
+	if o.PprofDir != "" {
+		if err := writeProfiles(o.PprofDir, base, filed, pay); err != nil {
+			return nil, err
+		}
 	}
-	rep.Baseline = Side{Throughput: newSeries(base), Start: starts.latency(), Latency: baseEnds.latency()}
-	rep.Payflow = Side{Throughput: newSeries(pay), Start: posts.latency(), Latency: payEnds.latency()}
+	rep.Baseline = base.side(starts, baseEnds)
+	rep.FiledShape = filed.side(filedStarts, filedEnds)
+	rep.Payflow = pay.side(posts, payEnds)
+	rep.Attribution = newAttribution(base.buckets, filed.buckets, pay.buckets)
+	rep.FiledShapeCounts = filedShape
 	rep.WebhookAck = relay.acks.latency()
 	rep.BareSignal = signals.latency()
 	if rep.Payflow.HistoryEvents, err = meanEvents(ctx, tc, func(i int) string { return checkoutWorkflowID(fmt.Sprintf("bench_0_%d", i)) }, o.N); err != nil {
@@ -212,8 +256,12 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if rep.Baseline.HistoryEvents, err = meanEvents(ctx, tc, func(i int) string { return fmt.Sprintf("bench-0-%d", i) }, o.N); err != nil {
 		return nil, err
 	}
+	if rep.FiledShape.HistoryEvents, err = meanEvents(ctx, tc, func(i int) string { return fmt.Sprintf("bench-filed-0-%d", i) }, o.N); err != nil {
+		return nil, err
+	}
 	rep.HistoryEventsPerCheckout = rep.Payflow.HistoryEvents
 	rep.ThroughputRatio = ratio(rep.Payflow.Throughput.Median, rep.Baseline.Throughput.Median)
+	rep.ThroughputRatioVsFiledShape = ratio(rep.Payflow.Throughput.Median, rep.FiledShape.Throughput.Median)
 	rep.PostP99Ratio = ratio(rep.Payflow.Start.P99, rep.Baseline.Start.P99)
 	rep.WebhookAckP99Ms = rep.WebhookAck.P99
 	rep.Seconds = time.Since(began).Seconds()
@@ -303,57 +351,90 @@ func (s Shape) String() string {
 		s.ActivitiesBefore, s.ActivitiesAfter, s.LocalActivities, s.Signals, s.Timers, s.SearchUpserts, s.Events)
 }
 
-// startProfile starts a CPU profile into dir; the returned stop ends it and
-// writes a heap profile beside it. No dir, no profiles.
-func startProfile(dir string) (func() error, error) {
-	if dir == "" {
-		return func() error { return nil }, nil
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, err
-	}
-	f, err := os.Create(filepath.Join(dir, "cpu.pprof"))
-	if err != nil {
-		return nil, err
-	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		f.Close()
-		return nil, err
-	}
-	stopped := false
-	return func() error {
-		if stopped {
-			return nil
-		}
-		stopped = true
-		pprof.StopCPUProfile()
-		if err := f.Close(); err != nil {
-			return err
-		}
-		h, err := os.Create(filepath.Join(dir, "heap.pprof"))
-		if err != nil {
-			return err
-		}
-		defer h.Close()
-		runtime.GC()
-		return pprof.WriteHeapProfile(h)
-	}, nil
-}
-
 func (r *Report) print(w io.Writer) {
-	b, p := r.Baseline, r.Payflow
+	b, f, p := r.Baseline, r.FiledShape, r.Payflow
 	fmt.Fprintf(w, "\nbench on %s Temporal, %d CPUs, %d rounds of %d per side, concurrency %d (%.0f s)\n", r.Temporal, r.CPUs, r.Rounds, r.N, r.Conc, r.Seconds)
 	fmt.Fprintf(w, "  baseline (raw engine, checkout's shape): median %6.1f workflows/s (min %.1f, max %.1f, spread %.0f%%), %.0f history events\n",
 		b.Throughput.Median, b.Throughput.Min, b.Throughput.Max, 100*b.Throughput.Spread, b.HistoryEvents)
+	fmt.Fprintf(w, "  baseline (raw engine, the shape filed):  median %6.1f workflows/s (min %.1f, max %.1f, spread %.0f%%), %.0f history events\n",
+		f.Throughput.Median, f.Throughput.Min, f.Throughput.Max, 100*f.Throughput.Spread, f.HistoryEvents)
 	fmt.Fprintf(w, "  payflow card checkout, POST to fulfilled: median %6.1f checkouts/s (min %.1f, max %.1f, spread %.0f%%), %.0f history events\n",
 		p.Throughput.Median, p.Throughput.Min, p.Throughput.Max, 100*p.Throughput.Spread, p.HistoryEvents)
 	fmt.Fprintf(w, "  start to end point: baseline p50 %.0f ms p99 %.0f ms, payflow p50 %.0f ms p99 %.0f ms\n", b.Latency.P50, b.Latency.P99, p.Latency.P50, p.Latency.P99)
 	fmt.Fprintf(w, "  throughput ratio payflow/baseline:   %.2f\n", r.ThroughputRatio)
+	fmt.Fprintf(w, "  throughput ratio payflow/baseline at the shape filed: %.2f\n", r.ThroughputRatioVsFiledShape)
 	fmt.Fprintf(w, "  start p99: POST /v1/checkouts %.1f ms, bare SDK ExecuteWorkflow %.1f ms (p50 %.1f / %.1f): ratio %.2f\n",
 		p.Start.P99, b.Start.P99, p.Start.P50, b.Start.P50, r.PostP99Ratio)
 	fmt.Fprintf(w, "  webhook acknowledgement (signed, signalling a running checkout, at load): p50 %.1f ms, p99 %.1f ms (%d webhooks)\n",
 		r.WebhookAck.P50, r.WebhookAck.P99, r.WebhookAck.N)
-	fmt.Fprintf(w, "  bare SDK SignalWorkflow into a running workflow, at the baseline's load: p50 %.1f ms, p99 %.1f ms\n", r.BareSignal.P50, r.BareSignal.P99)
+	fmt.Fprintf(w, "  bare SDK SignalWorkflow into a running workflow, at the baselines' load: p50 %.1f ms, p99 %.1f ms\n", r.BareSignal.P50, r.BareSignal.P99)
+
+	fmt.Fprintf(w, "\n  CPU per workflow, ms (median of rounds)  process  postgres    total   cores used (process+postgres)\n")
+	for _, row := range []struct {
+		name string
+		s    Side
+	}{{"baseline", b}, {"baseline, shape filed", f}, {"payflow", p}} {
+		c, u := row.s.CPUPerWorkflow, row.s.CoresUsed
+		fmt.Fprintf(w, "    %-37s %8.2f %9s %8s   %s\n", row.name, c.Process, optMs(c.Postgres), optMs(c.Total), optCores(u))
+	}
+	a := r.Attribution
+	fmt.Fprintf(w, "\n  CPU per workflow by component, ms (profiles of the rounds)\n")
+	fmt.Fprintf(w, "    %-32s %9s %9s %9s %10s %10s\n", "component", "baseline", "filed", "payflow", "pf−base", "pf−filed")
+	row := func(name string, vb, vf, vp *float64, db, df float64, hasDiff bool) {
+		d := func(v float64) string {
+			if !hasDiff {
+				return "unknown"
+			}
+			return fmt.Sprintf("%+.2f", v)
+		}
+		fmt.Fprintf(w, "    %-32s %9s %9s %9s %10s %10s\n", name, optMs(vb), optMs(vf), optMs(vp), d(db), d(df))
+	}
+	for _, k := range a.Buckets {
+		vb, vf, vp := a.Baseline.MsPerWorkflow[k], a.FiledShape.MsPerWorkflow[k], a.Payflow.MsPerWorkflow[k]
+		row(k, &vb, &vf, &vp, a.PayflowMinusBaseline[k], a.PayflowMinusFiledShape[k], true)
+	}
+	db, okb := a.PayflowMinusBaseline[pgServerRow]
+	df := a.PayflowMinusFiledShape[pgServerRow]
+	row(pgServerRow+" (/proc)", a.Baseline.PostgresMs, a.FiledShape.PostgresMs, a.Payflow.PostgresMs, db, df, okb)
+	total := func(s Buckets) *float64 {
+		if s.PostgresMs == nil {
+			return &s.ProfiledMs // the profiled process only
+		}
+		t := s.ProfiledMs + *s.PostgresMs
+		return &t
+	}
+	row(totalRow, total(a.Baseline), total(a.FiledShape), total(a.Payflow), a.PayflowMinusBaseline[totalRow], a.PayflowMinusFiledShape[totalRow], true)
+	if others := topOthers(a.Payflow.OtherByLibrary, 3); others != "" {
+		fmt.Fprintf(w, "    payflow's \"other\" by library: %s\n", others)
+	}
+}
+
+func optMs(v *float64) string {
+	if v == nil {
+		return "unknown"
+	}
+	return fmt.Sprintf("%.2f", *v)
+}
+
+func optCores(c CPUSplit) string {
+	if c.Total == nil {
+		return fmt.Sprintf("%.2f (postgres unknown)", c.Process)
+	}
+	return fmt.Sprintf("%.2f (%.2f + %.2f)", *c.Total, c.Process, *c.Postgres)
+}
+
+// topOthers names the n libraries with the most of "other", largest first.
+func topOthers(m map[string]float64, n int) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return m[keys[i]] > m[keys[j]] || m[keys[i]] == m[keys[j]] && keys[i] < keys[j] })
+	var parts []string
+	for _, k := range keys[:min(n, len(keys))] {
+		parts = append(parts, fmt.Sprintf("%s %.2f ms", k, m[k]))
+	}
+	return strings.Join(parts, ", ")
 }
 
 // WriteJSON writes the report to path.
