@@ -202,7 +202,9 @@ func (s *server) priceCart(ctx context.Context, b checkoutBody) (int64, *Error, 
 	return amount, nil, nil
 }
 
-func (s *server) startCheckout(ctx context.Context, b checkoutBody, order store.Order) (string, error) {
+// checkoutStart is the start of the order's checkout workflow: its options
+// and input.
+func (s *server) checkoutStart(b checkoutBody, order store.Order) (client.StartWorkflowOptions, workflows.CheckoutInput) {
 	lines := make([]workflows.LineInput, len(b.Lines))
 	for i, l := range b.Lines {
 		lines[i] = workflows.LineInput{SKU: l.SKU, Quantity: l.Quantity}
@@ -212,9 +214,7 @@ func (s *server) startCheckout(ctx context.Context, b checkoutBody, order store.
 		PaymentTimeout: s.Config.PaymentTimeout, RefundWindow: refundWindow, LateWindow: s.Config.LateWindow,
 	}
 	md := workflows.CheckoutMetadata(in, order.Amount) // what the Web UI shows of the order
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	run, err := s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+	return client.StartWorkflowOptions{
 		ID:                       order.WorkflowID,
 		TaskQueue:                s.Config.TaskQueue,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
@@ -227,7 +227,16 @@ func (s *server) startCheckout(ctx context.Context, b checkoutBody, order store.
 			workflows.SAOrderID.ValueSet(b.OrderID), workflows.SAStatus.ValueSet(string(workflows.StatusPending))),
 		StaticSummary: md.Summary,
 		StaticDetails: md.Details,
-	}, workflows.CheckoutWorkflowName, in)
+	}, in
+}
+
+// startCheckout starts the order's checkout workflow, or finds the run that
+// serves it, and returns that run's id.
+func (s *server) startCheckout(ctx context.Context, b checkoutBody, order store.Order) (string, error) {
+	opts, in := s.checkoutStart(b, order)
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	run, err := s.Temporal.ExecuteWorkflow(ctx, opts, workflows.CheckoutWorkflowName, in)
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if errors.As(err, &started) {
 		return started.RunId, nil // it ran and closed already
