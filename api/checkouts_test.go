@@ -121,3 +121,33 @@ func BenchmarkCreateCheckout(b *testing.B) {
 		b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
 	})
 }
+
+// A start that fails answers 503 with the order and its token recorded; the
+// same request again starts it (200, as for any repeat) without a second
+// token.
+func TestCreateCheckoutStartFailsThenRetry(t *testing.T) {
+	e := newEdgeApp(t, "", nil)
+	putTee(t, e)
+	ctx := context.Background()
+	body := cardCheckout("ord_retry_start", "tok_retry_0000000")
+	e.temporal.Delay = 6 * time.Second // past the start's 5 s
+	r := e.do(t, request("POST", "/v1/checkouts", body, nil))
+	e.temporal.Delay = 0
+	if r.Status != 503 || r.Error.Code != "temporal_unavailable" || r.Error.Message != "the checkout is recorded but could not start; retry the same request" {
+		t.Fatalf("failed start: %d %s", r.Status, r.Body)
+	}
+	if o, err := e.store.GetOrder(ctx, "ord_retry_start"); err != nil || o.Status != "pending" || o.Amount != 2000 {
+		t.Fatalf("order after the failed start: %+v, %v", o, err)
+	}
+	if tok, err := e.store.PaymentToken(ctx, "ord_retry_start"); err != nil || tok != "tok_retry_0000000" {
+		t.Fatalf("token after the failed start: %q, %v", tok, err)
+	}
+	again := e.do(t, request("POST", "/v1/checkouts", body, nil))
+	var created checkoutCreated
+	if err := json.Unmarshal(again.Body, &created); err != nil || again.Status != 200 || created.RunID != "run-checkout/ord_retry_start" {
+		t.Fatalf("retry: %d %s", again.Status, again.Body)
+	}
+	if n := e.temporal.starts.Load(); n != 1 {
+		t.Fatalf("%d starts, want 1", n)
+	}
+}
