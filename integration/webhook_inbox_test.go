@@ -59,13 +59,20 @@ func TestWebhookForUnknownOrderIsRecorded(t *testing.T) {
 	if r.Status != http.StatusOK {
 		t.Fatalf("want 200, got %d %s", r.Status, r.Body)
 	}
-	if it := inboxEvent(t, "checkoutcom", id); it.Status != "unroutable" || it.Note == "" {
+	// Delivered after the answer: the delivery finds no workflow.
+	var it inboxItem
+	testenv.Eventually(t, 10*time.Second, "the event's delivery", func() bool {
+		it = inboxEvent(t, "checkoutcom", id)
+		return it.Status != "" && it.Status != "pending"
+	})
+	if it.Status != "unroutable" || it.Note == "" {
 		t.Fatalf("inbox: %+v", it)
 	}
 }
 
-// With Temporal unreachable, a webhook is still answered at once and kept;
-// the relay delivers it once Temporal answers, and the order completes.
+// With Temporal unreachable, a webhook is still answered at once (without
+// waiting for its delivery's 2 s bound) and kept; the relay delivers it once
+// Temporal answers, and the order completes.
 func TestWebhookSurvivesTemporalOutage(t *testing.T) {
 	t.Parallel()
 	sku := product(t, 3300, 1)
@@ -102,7 +109,7 @@ func TestWebhookSurvivesTemporalOutage(t *testing.T) {
 	if r.Status != http.StatusOK {
 		t.Fatalf("want 200 while Temporal is down, got %d %s", r.Status, r.Body)
 	}
-	if took := time.Since(began); took > 4*time.Second {
+	if took := time.Since(began); took >= 2*time.Second {
 		t.Fatalf("acknowledged after %s", took)
 	}
 	if it := inboxEvent(t, "checkoutcom", id); it.Status != "pending" {

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/payflow/payflow/testenv"
 	"github.com/payflow/payflow/workflows"
 )
 
@@ -28,7 +29,18 @@ func TestWorkerRestartMidCheckout(t *testing.T) {
 	if r.Status >= 300 {
 		t.Fatalf("3ds: %d %s", r.Status, r.Body)
 	}
-	env.Sandbox.Flush() // the webhooks are in the inbox and signalled, with no worker running
+	env.Sandbox.Flush() // the webhooks are in the inbox
+	// and signalled, right after their answer, with no worker running.
+	testenv.Eventually(t, 10*time.Second, "the webhooks delivered", func() bool {
+		var out struct{ Items []struct{ Status string } }
+		env.API(t, http.MethodGet, "/v1/webhooks/inbox?order_id="+order, nil).JSON(t, &out)
+		for _, it := range out.Items {
+			if it.Status == "pending" {
+				return false
+			}
+		}
+		return len(out.Items) > 0
+	})
 	time.Sleep(500 * time.Millisecond)
 	if got := getCheckout(t, order); got.Status == workflows.StatusFulfilled {
 		t.Fatal("fulfilled without a worker")
