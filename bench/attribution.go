@@ -92,8 +92,8 @@ func sampleBucket(s *profile.Sample) (bucket, lib string) {
 			c, isDriver := frameComponent(ln.Function.Name)
 			switch {
 			case c == "":
-				if pkg := funcPackage(ln.Function.Name); pkg != "runtime" || root == "" {
-					root = libraryName(pkg)
+				if lib := libraryName(funcPackage(ln.Function.Name)); lib != "runtime" || root == "" {
+					root = lib
 				}
 				continue
 			case isDriver:
@@ -117,8 +117,12 @@ func sampleBucket(s *profile.Sample) (bucket, lib string) {
 // libraryName shortens a package path to its module, as far as its shape
 // tells: "google.golang.org/grpc/internal/transport" →
 // "google.golang.org/grpc", "github.com/a/b/c" → "github.com/a/b";
-// standard library packages stay whole ("net/http").
+// standard library packages stay whole ("net/http"), but the runtime's
+// are "runtime".
 func libraryName(pkg string) string {
+	if pkg == "runtime" || strings.HasPrefix(pkg, "runtime/") || strings.HasPrefix(pkg, "internal/runtime/") {
+		return "runtime"
+	}
 	parts := strings.Split(pkg, "/")
 	if !strings.Contains(parts[0], ".") {
 		return pkg

@@ -72,7 +72,8 @@ func TestSampleBucket(t *testing.T) {
 		{"temporal api types are a library", []string{"go.temporal.io/api/history/v1.(*HistoryEvent).Size", "google.golang.org/protobuf/proto.Size", "go.temporal.io/sdk/internal.(*workflowTaskPoller).poll"}, bucketSDK, ""},
 		{"grpc transport only", []string{"syscall.Syscall", "golang.org/x/net/http2.(*Framer).WriteData", "google.golang.org/grpc/internal/transport.(*loopyWriter).run", "google.golang.org/grpc/internal/transport.NewServerTransport.func2", "runtime.goexit"}, bucketOther, "google.golang.org/grpc"},
 		{"net/http only", []string{"bufio.(*Reader).fill", "net/http.(*persistConn).readLoop", "runtime.goexit"}, bucketOther, "net/http"},
-		{"scheduler only", []string{"runtime.futex", "runtime.findRunnable", "runtime.schedule", "runtime.mcall"}, bucketOther, "runtime"},
+		{"scheduler only", []string{"internal/runtime/syscall/linux.Syscall6", "runtime.netpoll", "runtime.findRunnable", "runtime.schedule", "runtime.mcall"}, bucketOther, "runtime"},
+		{"a syscall under grpc is grpc's", []string{"internal/runtime/syscall/linux.Syscall6", "syscall.write", "internal/poll.(*FD).Write", "google.golang.org/grpc/internal/transport.(*bufWriter).Flush", "runtime.goexit"}, bucketOther, "google.golang.org/grpc"},
 		{"inlined frames, innermost first", []string{"modernc.org/sqlite/lib.Xsqlite3Step|go.temporal.io/server/common/persistence/sql.(*store).get"}, bucketSQLite, ""},
 		{"inlined library frames are skipped", []string{"strings.Index|github.com/payflow/payflow/api.route|go.temporal.io/sdk/client.Dial"}, bucketPayflow, ""},
 	} {

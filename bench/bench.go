@@ -369,13 +369,13 @@ func (r *Report) print(w io.Writer) {
 		r.WebhookAck.P50, r.WebhookAck.P99, r.WebhookAck.N)
 	fmt.Fprintf(w, "  bare SDK SignalWorkflow into a running workflow, at the baselines' load: p50 %.1f ms, p99 %.1f ms\n", r.BareSignal.P50, r.BareSignal.P99)
 
-	fmt.Fprintf(w, "\n  CPU per workflow, ms (median of rounds)  process  postgres    total   cores used (process+postgres)\n")
+	fmt.Fprintf(w, "\n  CPU per workflow, ms (median of rounds)  process  postgres (exited)    total   cores used (process+postgres)\n")
 	for _, row := range []struct {
 		name string
 		s    Side
 	}{{"baseline", b}, {"baseline, shape filed", f}, {"payflow", p}} {
 		c, u := row.s.CPUPerWorkflow, row.s.CoresUsed
-		fmt.Fprintf(w, "    %-37s %8.2f %9s %8s   %s\n", row.name, c.Process, optMs(c.Postgres), optMs(c.Total), optCores(u))
+		fmt.Fprintf(w, "    %-37s %8.2f %9s %9s %8s   %s\n", row.name, c.Process, optMs(c.Postgres), "("+optMs(c.PostgresExited)+")", optMs(c.Total), optCores(u))
 	}
 	a := r.Attribution
 	fmt.Fprintf(w, "\n  CPU per workflow by component, ms (profiles of the rounds)\n")

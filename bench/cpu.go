@@ -16,8 +16,11 @@ import (
 type cpuReading struct {
 	at       time.Time
 	process  time.Duration
-	postgres time.Duration
-	pgKnown  bool // false where /proc is missing or shows no PostgreSQL
+	postgres time.Duration // exited included
+	// exited is the part of postgres that PostgreSQL's processes left
+	// when they exited (of any database: an exit does not say whose).
+	exited  time.Duration
+	pgKnown bool // false where /proc is missing or shows no PostgreSQL
 }
 
 // pgScope says which PostgreSQL processes count. PostgreSQL on a
@@ -39,7 +42,7 @@ func databaseName(dsn string) string {
 
 func readCPU(scope pgScope) cpuReading {
 	r := cpuReading{at: time.Now(), process: processCPU()}
-	r.postgres, r.pgKnown = postgresCPU(scope)
+	r.postgres, r.exited, r.pgKnown = postgresCPU(scope)
 	return r
 }
 
@@ -55,15 +58,20 @@ func processCPU() time.Duration {
 // every Linux architecture Go runs on.
 const clockTicks = 100
 
-// postgresCPU sums utime+stime of the postgres processes in scope. A
-// backend that exits between two readings takes its time with it; the
-// app's pool keeps its connections, so that is rare.
-func postgresCPU(scope pgScope) (time.Duration, bool) {
+// postgresCPU sums utime+stime of the postgres processes in scope, and
+// the postmaster's cutime+cstime: the time of the backends it reaped. A
+// pool that closes connections beyond its idle limit has backends come and
+// go within a round, each with its own authentication and start-up; that
+// is CPU of the round's too, but an exit does not say whose database it
+// was, so on a shared machine the other databases' exits come with it
+// (exited says how much, and a baseline round, which opens no connection,
+// measures that noise).
+func postgresCPU(scope pgScope) (total, exited time.Duration, ok bool) {
 	ents, err := os.ReadDir("/proc")
 	if err != nil {
-		return 0, false
+		return 0, 0, false
 	}
-	var ticks int64
+	var ticks, reaped int64
 	found := false
 	for _, e := range ents {
 		if _, err := strconv.Atoi(e.Name()); err != nil {
@@ -73,46 +81,65 @@ func postgresCPU(scope pgScope) (time.Duration, bool) {
 		if err != nil {
 			continue // gone since the listing
 		}
-		comm, t, ok := parseStat(stat)
-		if !ok || comm != "postgres" {
+		st, ok := parseStat(stat)
+		if !ok || st.comm != "postgres" {
 			continue
 		}
-		if scope.database != "" {
-			title, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
-			if err != nil {
-				continue
-			}
-			if db, ok := titleDatabase(title); ok && db != scope.database {
-				continue
-			}
+		title, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+		if err != nil {
+			continue
+		}
+		db, isDB := titleDatabase(title)
+		if scope.database != "" && isDB && db != scope.database {
+			continue
 		}
 		found = true
-		ticks += t
+		ticks += st.ticks
+		if isPostmaster(title) {
+			reaped += st.childTicks
+		}
 	}
-	return time.Duration(ticks) * time.Second / clockTicks, found
+	tick := func(n int64) time.Duration { return time.Duration(n) * time.Second / clockTicks }
+	return tick(ticks + reaped), tick(reaped), found
 }
 
-// parseStat reads comm and utime+stime (in clock ticks) from a
-// /proc/<pid>/stat line. comm is in parentheses and may hold spaces and
-// parentheses itself, so the fields are counted from the last ')'.
-func parseStat(b []byte) (comm string, ticks int64, ok bool) {
+// procStat is what postgresCPU needs of /proc/<pid>/stat, times in clock
+// ticks.
+type procStat struct {
+	comm       string
+	ticks      int64 // utime+stime
+	childTicks int64 // cutime+cstime: of the children it reaped
+}
+
+// parseStat reads a /proc/<pid>/stat line. comm is in parentheses and may
+// hold spaces and parentheses itself, so the fields are counted from the
+// last ')'.
+func parseStat(b []byte) (procStat, bool) {
 	open, end := bytes.IndexByte(b, '('), bytes.LastIndexByte(b, ')')
 	if open < 0 || end < open {
-		return "", 0, false
+		return procStat{}, false
 	}
 	// After comm: state ppid pgrp session tty_nr tpgid flags minflt
-	// cminflt majflt cmajflt utime stime (fields 3 to 15).
+	// cminflt majflt cmajflt utime stime cutime cstime (fields 3 to 17).
 	f := strings.Fields(string(b[end+1:]))
-	if len(f) < 13 {
-		return "", 0, false
+	if len(f) < 15 {
+		return procStat{}, false
 	}
-	u, err1 := strconv.ParseInt(f[11], 10, 64)
-	s, err2 := strconv.ParseInt(f[12], 10, 64)
-	if err1 != nil || err2 != nil {
-		return "", 0, false
+	var t [4]int64
+	for i := range t {
+		v, err := strconv.ParseInt(f[11+i], 10, 64)
+		if err != nil {
+			return procStat{}, false
+		}
+		t[i] = v
 	}
-	return string(b[open+1 : end]), u + s, true
+	return procStat{comm: string(b[open+1 : end]), ticks: t[0] + t[1], childTicks: t[2] + t[3]}, true
 }
+
+// isPostmaster is true for the command line of PostgreSQL's server
+// process; its children (backends, background processes) run under a
+// process title ("postgres: ...") instead.
+func isPostmaster(cmdline []byte) bool { return !bytes.HasPrefix(cmdline, []byte("postgres: ")) }
 
 // titleDatabase is the database of a PostgreSQL backend or autovacuum
 // worker from its process title ("postgres: [cluster: ]user db

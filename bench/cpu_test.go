@@ -10,15 +10,18 @@ func TestParseStat(t *testing.T) {
 	// comm may hold spaces and parentheses; utime and stime are fields 14
 	// and 15.
 	line := []byte("4242 (postgres) S 30980 30980 30980 0 -1 4194624 1200 0 0 0 731 269 0 0 20 0 1 0 81234 226095104 3000 18446744073709551615\n")
-	comm, ticks, ok := parseStat(line)
-	if !ok || comm != "postgres" || ticks != 1000 {
-		t.Fatalf("got %q %d %v, want postgres 1000 true", comm, ticks, ok)
+	st, ok := parseStat(line)
+	if !ok || st != (procStat{comm: "postgres", ticks: 1000}) {
+		t.Fatalf("got %+v %v, want postgres 1000 true", st, ok)
 	}
-	if comm, ticks, ok := parseStat([]byte("7 (a (b) c) R 1 7 7 0 -1 0 0 0 0 0 5 6 0 0")); !ok || comm != "a (b) c" || ticks != 11 {
-		t.Fatalf("odd comm: %q %d %v", comm, ticks, ok)
+	if st, ok := parseStat([]byte("7 (a (b) c) R 1 7 7 0 -1 0 0 0 0 0 5 6 30 40 20")); !ok || st != (procStat{comm: "a (b) c", ticks: 11, childTicks: 70}) {
+		t.Fatalf("odd comm: %+v %v", st, ok)
 	}
-	if _, _, ok := parseStat([]byte("7 (x) R 1 2")); ok {
+	if _, ok := parseStat([]byte("7 (x) R 1 2")); ok {
 		t.Fatal("a short line parsed")
+	}
+	if !isPostmaster([]byte("/usr/lib/postgresql/15/bin/postgres\x00-D\x00/x\x00")) || isPostmaster([]byte("postgres: 15/main: walwriter ")) {
+		t.Fatal("isPostmaster")
 	}
 }
 
@@ -54,7 +57,7 @@ func TestReadCPU(t *testing.T) {
 	if b.process-a.process < 10*time.Millisecond {
 		t.Fatalf("30 ms of spinning read as %v of process CPU", b.process-a.process)
 	}
-	if _, _, ok := parseStat(mustRead(t, "/proc/self/stat")); !ok {
+	if _, ok := parseStat(mustRead(t, "/proc/self/stat")); !ok {
 		t.Fatal("this process's /proc/self/stat did not parse")
 	}
 }
@@ -71,13 +74,13 @@ func mustRead(t *testing.T, path string) []byte {
 func TestMedianCPU(t *testing.T) {
 	pg := func(v float64) *float64 { return &v }
 	rounds := []RoundCPU{
-		{MsPerWorkflow: CPUSplit{Process: 10, Postgres: pg(2), Total: pg(12)}},
-		{MsPerWorkflow: CPUSplit{Process: 30, Postgres: pg(1), Total: pg(31)}},
-		{MsPerWorkflow: CPUSplit{Process: 20, Postgres: pg(9), Total: pg(29)}},
+		{MsPerWorkflow: CPUSplit{Process: 10, Postgres: pg(2), Total: pg(12), PostgresExited: pg(0)}},
+		{MsPerWorkflow: CPUSplit{Process: 30, Postgres: pg(1), Total: pg(31), PostgresExited: pg(1)}},
+		{MsPerWorkflow: CPUSplit{Process: 20, Postgres: pg(9), Total: pg(29), PostgresExited: pg(5)}},
 	}
 	m := medianCPU(rounds, func(r RoundCPU) CPUSplit { return r.MsPerWorkflow })
-	if m.Process != 20 || *m.Postgres != 2 || *m.Total != 29 {
-		t.Fatalf("median %v %v %v, want 20 2 29", m.Process, *m.Postgres, *m.Total)
+	if m.Process != 20 || *m.Postgres != 2 || *m.Total != 29 || *m.PostgresExited != 1 {
+		t.Fatalf("median %v %v %v %v, want 20 2 29 1", m.Process, *m.Postgres, *m.Total, *m.PostgresExited)
 	}
 	rounds[1].MsPerWorkflow.Postgres, rounds[1].MsPerWorkflow.Total = nil, nil
 	if m := medianCPU(rounds, func(r RoundCPU) CPUSplit { return r.MsPerWorkflow }); m.Postgres != nil || m.Total != nil {

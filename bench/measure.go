@@ -21,6 +21,9 @@ type CPUSplit struct {
 	Process  float64  `json:"process"`
 	Postgres *float64 `json:"postgres"`
 	Total    *float64 `json:"total"`
+	// PostgresExited is the part of Postgres left by backends that exited
+	// during the round, of any database (see postgresCPU).
+	PostgresExited *float64 `json:"postgres_exited"`
 }
 
 // RoundCPU is one measured round's CPU.
@@ -107,7 +110,8 @@ func split(a, b cpuReading, f func(time.Duration) float64) CPUSplit {
 	if a.pgKnown && b.pgKnown {
 		pg := round3(f(b.postgres - a.postgres))
 		total := round3(f(b.process - a.process + b.postgres - a.postgres))
-		s.Postgres, s.Total = &pg, &total
+		exited := round3(f(b.exited - a.exited))
+		s.Postgres, s.Total, s.PostgresExited = &pg, &total, &exited
 	}
 	return s
 }
@@ -128,19 +132,20 @@ func settle() {
 // medianCPU is each part's median over the rounds; Postgres and Total only
 // if every round knew them.
 func medianCPU(rounds []RoundCPU, part func(RoundCPU) CPUSplit) CPUSplit {
-	var proc, pg, total []float64
+	var proc, pg, total, exited []float64
 	for _, r := range rounds {
 		s := part(r)
 		proc = append(proc, s.Process)
 		if s.Postgres != nil {
 			pg = append(pg, *s.Postgres)
 			total = append(total, *s.Total)
+			exited = append(exited, *s.PostgresExited)
 		}
 	}
 	out := CPUSplit{Process: newSeries(proc).Median}
 	if len(rounds) > 0 && len(pg) == len(rounds) {
-		p, t := newSeries(pg).Median, newSeries(total).Median
-		out.Postgres, out.Total = &p, &t
+		p, t, e := newSeries(pg).Median, newSeries(total).Median, newSeries(exited).Median
+		out.Postgres, out.Total, out.PostgresExited = &p, &t, &e
 	}
 	return out
 }
