@@ -70,9 +70,9 @@ func TestWebhookForUnknownOrderIsRecorded(t *testing.T) {
 	}
 }
 
-// With Temporal unreachable, a webhook is still answered at once (without
-// waiting for its delivery's 2 s bound) and kept; the relay delivers it once
-// Temporal answers, and the order completes.
+// With Temporal hung, a webhook is still answered at once (without waiting
+// for its delivery's 2 s bound) and kept; the relay delivers it once Temporal
+// answers, and the order completes.
 func TestWebhookSurvivesTemporalOutage(t *testing.T) {
 	t.Parallel()
 	sku := product(t, 3300, 1)
@@ -80,14 +80,24 @@ func TestWebhookSurvivesTemporalOutage(t *testing.T) {
 	createCheckout(t, checkoutBody(order, sku, 1, "card", cardToken(t, card3DS)))
 	st := waitStatus(t, order, 20*time.Second, workflows.StatusRequiresAction)
 
-	// A second API process whose Temporal is down (nothing listens there).
-	deadTemporal, err := net.Listen("tcp", "127.0.0.1:0")
+	// A second API process whose Temporal hangs: it takes connections and
+	// answers nothing, so each call runs into its deadline.
+	hung, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer hung.Close()
+	go func() {
+		for {
+			c, err := hung.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
 	cfg := env.Config
-	cfg.TemporalAddress = deadTemporal.Addr().String()
-	deadTemporal.Close()
+	cfg.TemporalAddress = hung.Addr().String()
 	cut, err := app.New(cfg, env.Logger)
 	if err != nil {
 		t.Fatal(err)
