@@ -143,6 +143,7 @@ type bucketTotals struct {
 	rounds      int
 	completions int
 	postgres    int64 // ns of PostgreSQL CPU (from /proc) in the same rounds
+	watcher     int64 // ns of the bench's watcher's backend in them
 	pgKnown     bool
 }
 
@@ -151,8 +152,9 @@ func newBucketTotals() *bucketTotals {
 }
 
 // add charges a round's profile, in which the side completed completions
-// workflows, and the PostgreSQL CPU of that round.
-func (b *bucketTotals) add(p *profile.Profile, completions int, postgres int64, pgKnown bool) {
+// workflows, and the PostgreSQL CPU of that round (the app's and the
+// bench's watcher's).
+func (b *bucketTotals) add(p *profile.Profile, completions int, postgres, watcher int64, pgKnown bool) {
 	cpu, count := valueIndex(p, "cpu"), valueIndex(p, "samples")
 	if cpu < 0 {
 		return
@@ -171,6 +173,7 @@ func (b *bucketTotals) add(p *profile.Profile, completions int, postgres int64, 
 	b.rounds++
 	b.completions += completions
 	b.postgres += postgres
+	b.watcher += watcher
 	b.pgKnown = b.pgKnown && pgKnown
 }
 
@@ -202,8 +205,8 @@ func (b *bucketTotals) perWorkflow() Buckets {
 		out.OtherByLibrary[k] = per(v)
 	}
 	if b.pgKnown && b.rounds > 0 {
-		pg := per(b.postgres)
-		out.PostgresMs = &pg
+		pg, w := per(b.postgres), per(b.watcher)
+		out.PostgresMs, out.WatcherPostgresMs = &pg, &w
 	}
 	return out
 }
@@ -217,6 +220,9 @@ type Buckets struct {
 	// PostgresMs is PostgreSQL's CPU in the same rounds (/proc; null
 	// where unknown): outside the profile, beside it.
 	PostgresMs *float64 `json:"postgres_server_cpu_ms_per_workflow"`
+	// WatcherPostgresMs is the backend of the bench's watcher (its query
+	// every 5 ms while checkouts are in flight): the bench's, not payflow's.
+	WatcherPostgresMs *float64 `json:"bench_watcher_postgres_cpu_ms_per_workflow"`
 	// OtherByLibrary splits "other" by the library whose goroutine it was.
 	OtherByLibrary map[string]float64 `json:"other_by_library"`
 	Rounds         int                `json:"rounds_profiled"`
@@ -231,16 +237,47 @@ type Attribution struct {
 	FiledShape Buckets  `json:"baseline_filed_shape"`
 	Payflow    Buckets  `json:"payflow"`
 	// PayflowMinusBaseline is payflow's ms per workflow less the
-	// baseline's, by component, plus "postgresql server" where known and
-	// "total" (profiled process CPU plus PostgreSQL).
+	// baseline's, by component, plus "postgresql server" and the bench's
+	// watcher's backend where known, and "total" (profiled process CPU
+	// plus PostgreSQL).
 	PayflowMinusBaseline   map[string]float64 `json:"payflow_minus_baseline"`
 	PayflowMinusFiledShape map[string]float64 `json:"payflow_minus_filed_shape"`
+	// The same differences summed by whose work it is (parts).
+	PayflowMinusBaselineByPart   map[string]float64 `json:"payflow_minus_baseline_by_part"`
+	PayflowMinusFiledShapeByPart map[string]float64 `json:"payflow_minus_filed_shape_by_part"`
+}
+
+// parts group the components by whose work they are: the engine's, payflow's
+// own, the test harness's (the sandboxes stand for the providers), and
+// work of the whole process (GC, gRPC's transport, the scheduler) that
+// each part causes as it allocates and calls.
+var parts = []struct {
+	name       string
+	components []string
+}{
+	{"engine", []string{bucketServer, bucketSQLite, bucketSDK}},
+	{"payflow", []string{bucketPayflow, bucketHTTP, bucketPGDriver, pgServerRow}},
+	{"sandboxes and bench", []string{bucketSandbox, bucketBench, watcherRow}},
+	{"gc and other", []string{bucketGC, bucketOther}},
+}
+
+func byPart(d map[string]float64) map[string]float64 {
+	out := map[string]float64{}
+	for _, p := range parts {
+		var sum float64
+		for _, c := range p.components {
+			sum += d[c]
+		}
+		out[p.name] = round3(sum)
+	}
+	return out
 }
 
 // pgServerRow and totalRow complete the table: PostgreSQL is outside the
 // process's profile.
 const (
 	pgServerRow = "postgresql server"
+	watcherRow  = "postgresql, bench's watcher"
 	totalRow    = "total"
 )
 
@@ -248,6 +285,8 @@ func newAttribution(base, filed, pay *bucketTotals) Attribution {
 	a := Attribution{Buckets: buckets, Baseline: base.perWorkflow(), FiledShape: filed.perWorkflow(), Payflow: pay.perWorkflow()}
 	a.PayflowMinusBaseline = difference(a.Payflow, a.Baseline)
 	a.PayflowMinusFiledShape = difference(a.Payflow, a.FiledShape)
+	a.PayflowMinusBaselineByPart = byPart(a.PayflowMinusBaseline)
+	a.PayflowMinusFiledShapeByPart = byPart(a.PayflowMinusFiledShape)
 	return a
 }
 
@@ -259,7 +298,8 @@ func difference(a, b Buckets) map[string]float64 {
 	total := a.ProfiledMs - b.ProfiledMs
 	if a.PostgresMs != nil && b.PostgresMs != nil {
 		d[pgServerRow] = round3(*a.PostgresMs - *b.PostgresMs)
-		total += *a.PostgresMs - *b.PostgresMs
+		d[watcherRow] = round3(*a.WatcherPostgresMs - *b.WatcherPostgresMs)
+		total += *a.PostgresMs - *b.PostgresMs + *a.WatcherPostgresMs - *b.WatcherPostgresMs
 	}
 	d[totalRow] = round3(total)
 	return d

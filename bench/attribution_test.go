@@ -93,8 +93,8 @@ func TestBucketTotalsPerWorkflow(t *testing.T) {
 	// Two rounds of 10 workflows: 40 ms of server and 20 of payflow in
 	// the first, 60 of server and 10 of gRPC's in the second; 5 ms and
 	// 15 ms of PostgreSQL.
-	b.add(synthetic([][]string{server, pay, server}, []int64{30e6, 20e6, 10e6}), 10, 5e6, true)
-	b.add(synthetic([][]string{server, grpc}, []int64{60e6, 10e6}), 10, 15e6, true)
+	b.add(synthetic([][]string{server, pay, server}, []int64{30e6, 20e6, 10e6}), 10, 5e6, 1e6, true)
+	b.add(synthetic([][]string{server, grpc}, []int64{60e6, 10e6}), 10, 15e6, 1e6, true)
 	got := b.perWorkflow()
 	want := map[string]float64{bucketServer: 5, bucketPayflow: 1, bucketOther: 0.5}
 	for _, k := range buckets {
@@ -102,20 +102,28 @@ func TestBucketTotalsPerWorkflow(t *testing.T) {
 			t.Errorf("%s: %v ms per workflow, want %v", k, got.MsPerWorkflow[k], want[k])
 		}
 	}
-	if got.ProfiledMs != 6.5 || got.PostgresMs == nil || *got.PostgresMs != 1 || got.Rounds != 2 || got.Samples != 5 {
-		t.Errorf("profiled %v ms, postgres %v, rounds %d, samples %d; want 6.5, 1, 2, 5", got.ProfiledMs, got.PostgresMs, got.Rounds, got.Samples)
+	if got.ProfiledMs != 6.5 || got.PostgresMs == nil || *got.PostgresMs != 1 || *got.WatcherPostgresMs != 0.1 || got.Rounds != 2 || got.Samples != 5 {
+		t.Errorf("profiled %v ms, postgres %v, watcher %v, rounds %d, samples %d; want 6.5, 1, 0.1, 2, 5", got.ProfiledMs, got.PostgresMs, got.WatcherPostgresMs, got.Rounds, got.Samples)
 	}
 	if got.OtherByLibrary["google.golang.org/grpc"] != 0.5 {
 		t.Errorf("other by library: %v", got.OtherByLibrary)
 	}
 
 	base := newBucketTotals()
-	base.add(synthetic([][]string{server}, []int64{30e6}), 10, 0, false)
+	base.add(synthetic([][]string{server}, []int64{30e6}), 10, 0, 0, false)
 	d := newAttribution(base, base, b).PayflowMinusBaseline
 	if d[bucketServer] != 2 || d[bucketPayflow] != 1 || d[totalRow] != 3.5 {
 		t.Errorf("payflow − baseline: %v, want server 2, payflow 1, total 3.5", d)
 	}
 	if _, ok := d[pgServerRow]; ok {
 		t.Errorf("PostgreSQL unknown on one side, yet differenced: %v", d)
+	}
+	known := newBucketTotals()
+	known.add(synthetic([][]string{server}, []int64{30e6}), 10, 2e6, 0, true)
+	if d := newAttribution(known, known, b).PayflowMinusBaseline; d[pgServerRow] != 0.8 || d[watcherRow] != 0.1 || d[totalRow] != 4.4 {
+		t.Errorf("payflow − baseline with PostgreSQL: %v, want postgresql 0.8, watcher 0.1, total 4.4", d)
+	}
+	if p := byPart(map[string]float64{bucketServer: 1, bucketSQLite: 2, bucketSDK: 0.5, bucketPayflow: 3, pgServerRow: 4, bucketGC: 1, bucketBench: 0.25}); p["engine"] != 3.5 || p["payflow"] != 7 || p["sandboxes and bench"] != 0.25 || p["gc and other"] != 1 {
+		t.Errorf("by part: %v", p)
 	}
 }

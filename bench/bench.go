@@ -195,7 +195,10 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	// elsewhere may keep its persistence in the same PostgreSQL.
 	scope := pgScope{database: databaseName(st.Config.DatabaseURL)}
 	if o.TemporalAddress != "" {
-		scope = pgScope{}
+		scope.database = ""
+	}
+	if err := wdb.QueryRowContext(ctx, `SELECT pg_backend_pid()`).Scan(&scope.watcher); err != nil {
+		return nil, err
 	}
 	base, filed, pay := newSideRun("baseline"), newSideRun("baseline-filed-shape"), newSideRun("payflow")
 	starts, filedStarts, posts := &samples{}, &samples{}, &samples{}
@@ -396,14 +399,26 @@ func (r *Report) print(w io.Writer) {
 	db, okb := a.PayflowMinusBaseline[pgServerRow]
 	df := a.PayflowMinusFiledShape[pgServerRow]
 	row(pgServerRow+" (/proc)", a.Baseline.PostgresMs, a.FiledShape.PostgresMs, a.Payflow.PostgresMs, db, df, okb)
+	row(watcherRow, a.Baseline.WatcherPostgresMs, a.FiledShape.WatcherPostgresMs, a.Payflow.WatcherPostgresMs,
+		a.PayflowMinusBaseline[watcherRow], a.PayflowMinusFiledShape[watcherRow], okb)
 	total := func(s Buckets) *float64 {
 		if s.PostgresMs == nil {
 			return &s.ProfiledMs // the profiled process only
 		}
-		t := s.ProfiledMs + *s.PostgresMs
+		t := s.ProfiledMs + *s.PostgresMs + *s.WatcherPostgresMs
 		return &t
 	}
 	row(totalRow, total(a.Baseline), total(a.FiledShape), total(a.Payflow), a.PayflowMinusBaseline[totalRow], a.PayflowMinusFiledShape[totalRow], true)
+	for _, d := range []struct {
+		name string
+		m    map[string]float64
+	}{{"payflow − baseline", a.PayflowMinusBaselineByPart}, {"payflow − baseline at the shape filed", a.PayflowMinusFiledShapeByPart}} {
+		var ps []string
+		for _, part := range parts {
+			ps = append(ps, fmt.Sprintf("%s %+.2f", part.name, d.m[part.name]))
+		}
+		fmt.Fprintf(w, "    %s, ms per workflow: %s\n", d.name, strings.Join(ps, ", "))
+	}
 	if others := topOthers(a.Payflow.OtherByLibrary, 3); others != "" {
 		fmt.Fprintf(w, "    payflow's \"other\" by library: %s\n", others)
 	}

@@ -2,10 +2,12 @@ package bench
 
 import (
 	"bytes"
+	"fmt"
 	"net/url"
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -17,9 +19,12 @@ type cpuReading struct {
 	at       time.Time
 	process  time.Duration
 	postgres time.Duration // exited included
-	// exited is the part of postgres that PostgreSQL's processes left
-	// when they exited (of any database: an exit does not say whose).
-	exited  time.Duration
+	// exited is the part of postgres that backends in scope left when
+	// they exited (see exitTracker).
+	exited time.Duration
+	// watcher is the bench's watcher's backend: the bench's, not in
+	// postgres.
+	watcher time.Duration
 	pgKnown bool // false where /proc is missing or shows no PostgreSQL
 }
 
@@ -29,6 +34,7 @@ type cpuReading struct {
 // database (checkpointer, WAL writer, background writer...) count.
 type pgScope struct {
 	database string // "": every postgres process
+	watcher  int    // the pid of the bench's watcher's backend
 }
 
 // databaseName is a postgres:// URL's database.
@@ -40,9 +46,17 @@ func databaseName(dsn string) string {
 	return strings.TrimPrefix(u.Path, "/")
 }
 
-func readCPU(scope pgScope) cpuReading {
+// readCPU reads the CPU so far; exits (nil where the postmaster's children
+// cannot be listed: then every exit counts) tells whose the exited
+// backends' time was.
+func readCPU(scope pgScope, exits *exitTracker) cpuReading {
 	r := cpuReading{at: time.Now(), process: processCPU()}
-	r.postgres, r.exited, r.pgKnown = postgresCPU(scope)
+	pg := postgresCPU(scope)
+	r.pgKnown, r.watcher, r.exited = pg.ok, pg.watcher, pg.reaped
+	if exits != nil {
+		r.exited = exits.ours()
+	}
+	r.postgres = pg.live + r.exited
 	return r
 }
 
@@ -58,23 +72,28 @@ func processCPU() time.Duration {
 // every Linux architecture Go runs on.
 const clockTicks = 100
 
-// postgresCPU sums utime+stime of the postgres processes in scope, and
-// the postmaster's cutime+cstime: the time of the backends it reaped. A
-// pool that closes connections beyond its idle limit has backends come and
-// go within a round, each with its own authentication and start-up; that
-// is CPU of the round's too, but an exit does not say whose database it
-// was, so on a shared machine the other databases' exits come with it
-// (exited says how much, and a baseline round, which opens no connection,
-// measures that noise).
-func postgresCPU(scope pgScope) (total, exited time.Duration, ok bool) {
+// pgTimes is PostgreSQL's CPU so far.
+type pgTimes struct {
+	live       time.Duration // utime+stime of the processes in scope
+	watcher    time.Duration // the watcher's backend's
+	reaped     time.Duration // the postmaster's cutime+cstime, every database's
+	postmaster int
+	ok         bool
+}
+
+// postgresCPU sums utime+stime of the postgres processes in scope, the
+// watcher's apart, and reads the postmaster's cutime+cstime: the time of
+// the backends it reaped.
+func postgresCPU(scope pgScope) pgTimes {
+	var t pgTimes
 	ents, err := os.ReadDir("/proc")
 	if err != nil {
-		return 0, 0, false
+		return t
 	}
-	var ticks, reaped int64
-	found := false
+	var ticks, reaped, watched int64
 	for _, e := range ents {
-		if _, err := strconv.Atoi(e.Name()); err != nil {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
 			continue
 		}
 		stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
@@ -93,14 +112,158 @@ func postgresCPU(scope pgScope) (total, exited time.Duration, ok bool) {
 		if scope.database != "" && isDB && db != scope.database {
 			continue
 		}
-		found = true
-		ticks += st.ticks
-		if isPostmaster(title) {
+		t.ok = true
+		switch {
+		case pid == scope.watcher:
+			watched += st.ticks
+		case isPostmaster(title):
+			ticks += st.ticks
 			reaped += st.childTicks
+			t.postmaster = pid
+		default:
+			ticks += st.ticks
 		}
 	}
-	tick := func(n int64) time.Duration { return time.Duration(n) * time.Second / clockTicks }
-	return tick(ticks + reaped), tick(reaped), found
+	t.live, t.watcher, t.reaped = ticksDuration(ticks), ticksDuration(watched), ticksDuration(reaped)
+	return t
+}
+
+func ticksDuration(n int64) time.Duration { return time.Duration(n) * time.Second / clockTicks }
+
+// exitTracker charges the CPU of PostgreSQL backends that exit during a
+// round to their database. A pool that closes connections beyond its idle
+// limit has backends come and go within a round, each with its own
+// authentication and start-up: CPU of the round's too, but only the
+// postmaster's reaped-children time keeps it, for every database at once,
+// and on a shared machine other test runs' backends exit all the time. So
+// the tracker polls the postmaster's children every exitPoll, learns each
+// one's database from its title, and charges each rise of the reaped time
+// to the databases of the children gone since the poll before (shared by
+// count when several went); a rise with none of them known is elsewhere.
+type exitTracker struct {
+	scope          pgScope
+	proc           string // where procfs is
+	children, stat string
+	mu             sync.Mutex
+	class          map[int]bool // pid → in scope; absent: title not read yet
+	lastReaped     int64
+	mine, other    int64 // ticks
+	stopped        chan struct{}
+	done           chan struct{}
+}
+
+const exitPoll = 10 * time.Millisecond
+
+// trackExits starts a tracker, or returns nil where the postmaster's
+// children cannot be listed.
+func trackExits(scope pgScope) *exitTracker {
+	pm := postgresCPU(scope).postmaster
+	if pm == 0 {
+		return nil
+	}
+	t := newExitTracker("/proc", pm, scope)
+	if !t.poll() {
+		return nil
+	}
+	go func() {
+		defer close(t.done)
+		tick := time.NewTicker(exitPoll)
+		defer tick.Stop()
+		for {
+			select {
+			case <-t.stopped:
+				return
+			case <-tick.C:
+				t.poll()
+			}
+		}
+	}()
+	return t
+}
+
+func newExitTracker(proc string, postmaster int, scope pgScope) *exitTracker {
+	return &exitTracker{scope: scope, proc: proc, children: fmt.Sprintf("%s/%d/task/%d/children", proc, postmaster, postmaster),
+		stat: fmt.Sprintf("%s/%d/stat", proc, postmaster), class: map[int]bool{}, lastReaped: -1,
+		stopped: make(chan struct{}), done: make(chan struct{})}
+}
+
+func (t *exitTracker) stop() {
+	if t != nil {
+		close(t.stopped)
+		<-t.done
+	}
+}
+
+// ours is the exited backends' time in scope since the tracker started.
+func (t *exitTracker) ours() time.Duration {
+	t.poll()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return ticksDuration(t.mine)
+}
+
+// elsewhere is the exited backends' time of other databases (or unknown).
+func (t *exitTracker) elsewhere() time.Duration {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return ticksDuration(t.other)
+}
+
+func (t *exitTracker) poll() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	// The reaped time first: a child reaped after it is read is still
+	// gone from the list read next, and its time comes with the next poll.
+	b, err := os.ReadFile(t.stat)
+	if err != nil {
+		return false
+	}
+	st, ok := parseStat(b)
+	kids, err := os.ReadFile(t.children)
+	if !ok || err != nil {
+		return false
+	}
+	now := map[int]bool{}
+	for _, f := range strings.Fields(string(kids)) {
+		pid, err := strconv.Atoi(f)
+		if err != nil {
+			continue
+		}
+		now[pid] = true
+		if _, known := t.class[pid]; known {
+			continue
+		}
+		title, err := os.ReadFile(fmt.Sprintf("%s/%d/cmdline", t.proc, pid))
+		if err != nil || isPostmaster(title) {
+			continue // not started yet: its title still the postmaster's
+		}
+		db, isDB := titleDatabase(title)
+		t.class[pid] = !isDB || t.scope.database == "" || db == t.scope.database
+	}
+	var in, out int64
+	for pid, mine := range t.class {
+		if now[pid] {
+			continue
+		}
+		delete(t.class, pid)
+		if mine {
+			in++
+		} else {
+			out++
+		}
+	}
+	if t.lastReaped >= 0 {
+		if rise := st.childTicks - t.lastReaped; rise > 0 {
+			share := int64(0)
+			if in+out > 0 {
+				share = rise * in / (in + out)
+			}
+			t.mine += share
+			t.other += rise - share
+		}
+	}
+	t.lastReaped = st.childTicks
+	return true
 }
 
 // procStat is what postgresCPU needs of /proc/<pid>/stat, times in clock

@@ -1,7 +1,10 @@
 package bench
 
 import (
+	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -50,10 +53,10 @@ func TestTitleDatabase(t *testing.T) {
 }
 
 func TestReadCPU(t *testing.T) {
-	a := readCPU(pgScope{})
+	a := readCPU(pgScope{}, nil)
 	for end := time.Now().Add(30 * time.Millisecond); time.Now().Before(end); {
 	}
-	b := readCPU(pgScope{})
+	b := readCPU(pgScope{}, nil)
 	if b.process-a.process < 10*time.Millisecond {
 		t.Fatalf("30 ms of spinning read as %v of process CPU", b.process-a.process)
 	}
@@ -85,5 +88,66 @@ func TestMedianCPU(t *testing.T) {
 	rounds[1].MsPerWorkflow.Postgres, rounds[1].MsPerWorkflow.Total = nil, nil
 	if m := medianCPU(rounds, func(r RoundCPU) CPUSplit { return r.MsPerWorkflow }); m.Postgres != nil || m.Total != nil {
 		t.Fatal("PostgreSQL unknown in a round, yet a median")
+	}
+}
+
+// TestExitTracker lays out a procfs of a postmaster (pid 1) with children
+// of the bench's database, of another, a background process and one not
+// started yet, and has them exit.
+func TestExitTracker(t *testing.T) {
+	proc := t.TempDir()
+	write := func(path, content string) {
+		t.Helper()
+		path = filepath.Join(proc, path)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reaped := func(ticks int) {
+		write("1/stat", fmt.Sprintf("1 (postgres) S 0 1 1 0 -1 0 0 0 0 0 7 3 %d 0 20", ticks))
+	}
+	children := func(pids ...int) {
+		var s []string
+		for _, p := range pids {
+			s = append(s, fmt.Sprint(p))
+		}
+		write("1/task/1/children", strings.Join(s, " "))
+	}
+	write("10/cmdline", "postgres: 15/main: payflow bench_db 127.0.0.1(1) idle\x00")
+	write("11/cmdline", "postgres: 15/main: payflow other_db 127.0.0.1(2) idle\x00")
+	write("12/cmdline", "postgres: 15/main: walwriter \x00")
+	write("13/cmdline", "/usr/lib/postgresql/15/bin/postgres\x00-D\x00x\x00") // forked, no title yet
+	write("14/cmdline", "postgres: 15/main: payflow bench_db 127.0.0.1(3) idle\x00")
+	reaped(1000)
+	children(10, 11, 12, 13)
+	tr := newExitTracker(proc, 1, pgScope{database: "bench_db"})
+	if !tr.poll() {
+		t.Fatal("first poll failed")
+	}
+	step := func(ticks int, pids ...int) {
+		reaped(ticks)
+		children(pids...)
+		tr.poll()
+	}
+	step(1050, 11, 12, 13) // ours (10) exited with 50 ticks
+	step(1080, 12, 13)     // the other database's (11): 30
+	step(1100, 12, 13, 14) // a rise with none gone: whose is unknown, 20
+	step(1140, 12, 13)     // ours (14): 40
+	step(1150, 12)         // the one never titled: unknown, 10
+	if got, want := tr.ours(), ticksDuration(90); got != want {
+		t.Errorf("ours %v, want %v", got, want)
+	}
+	if got, want := tr.elsewhere(), ticksDuration(60); got != want {
+		t.Errorf("elsewhere %v, want %v", got, want)
+	}
+	write("20/cmdline", "postgres: 15/main: payflow bench_db 127.0.0.1(4) idle\x00")
+	write("21/cmdline", "postgres: 15/main: payflow other_db 127.0.0.1(5) idle\x00")
+	step(1150, 12, 20, 21)
+	step(1250, 12) // one of each: shared by count
+	if got, want := tr.ours(), ticksDuration(140); got != want {
+		t.Errorf("after a shared exit, ours %v, want %v", got, want)
 	}
 }

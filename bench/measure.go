@@ -22,7 +22,7 @@ type CPUSplit struct {
 	Postgres *float64 `json:"postgres"`
 	Total    *float64 `json:"total"`
 	// PostgresExited is the part of Postgres left by backends that exited
-	// during the round, of any database (see postgresCPU).
+	// during the round (see exitTracker).
 	PostgresExited *float64 `json:"postgres_exited"`
 }
 
@@ -39,6 +39,11 @@ type RoundCPU struct {
 	// to fall quiet (the server's tasks after a completion, a checkout's
 	// steps after fulfilled): that work is the round's too.
 	TailSeconds float64 `json:"tail_seconds"`
+	// ExitedElsewhereMs is the CPU of PostgreSQL backends of other
+	// databases (other test runs) that exited during the round, left out;
+	// null where the postmaster's children could not be listed, and every
+	// exit was counted.
+	ExitedElsewhereMs *float64 `json:"postgres_exited_elsewhere_ms"`
 }
 
 // The tail ends at the first settleWindow in which the process used less
@@ -65,13 +70,15 @@ func newSideRun(name string) *sideRun { return &sideRun{name: name, buckets: new
 // profile that cannot start (another one is running: someone asked the
 // API's pprof) leaves the round out of the attribution only.
 func (s *sideRun) measure(scope pgScope, n int, round func() (float64, error)) (float64, error) {
+	exits := trackExits(scope)
+	defer exits.stop()
 	var buf bytes.Buffer
 	profiling := pprof.StartCPUProfile(&buf) == nil
-	before := readCPU(scope)
+	before := readCPU(scope, exits)
 	rate, err := round()
-	end := readCPU(scope)
+	end := readCPU(scope, exits)
 	settle()
-	tail := readCPU(scope)
+	tail := readCPU(scope, exits)
 	if profiling {
 		pprof.StopCPUProfile()
 	}
@@ -85,6 +92,10 @@ func (s *sideRun) measure(scope pgScope, n int, round func() (float64, error)) (
 		Seconds:       round3(end.at.Sub(before.at).Seconds()),
 		TailSeconds:   round3(tail.at.Sub(end.at).Seconds()),
 	}
+	if exits != nil {
+		ms := round3(float64(exits.elsewhere()) / 1e6)
+		rc.ExitedElsewhereMs = &ms
+	}
 	s.cpu = append(s.cpu, rc)
 	if profiling {
 		p, err := profile.Parse(&buf)
@@ -92,7 +103,7 @@ func (s *sideRun) measure(scope pgScope, n int, round func() (float64, error)) (
 			return 0, fmt.Errorf("bench: the %s round's CPU profile: %w", s.name, err)
 		}
 		s.profiles = append(s.profiles, p)
-		s.buckets.add(p, n, int64(tail.postgres-before.postgres), before.pgKnown && tail.pgKnown)
+		s.buckets.add(p, n, int64(tail.postgres-before.postgres), int64(tail.watcher-before.watcher), before.pgKnown && tail.pgKnown)
 	}
 	return rate, nil
 }

@@ -21,7 +21,7 @@ func runBench(ctx context.Context, cfg config.Config, _ *slog.Logger) error {
 	fs.IntVar(&o.Warmup, "warmup", 60, "untimed workflows of each side first")
 	fs.StringVar(&o.TemporalAddress, "temporal-address", "", "measure on this Temporal server (e.g. make run-prod's) instead of an embedded one")
 	fs.StringVar(&o.Namespace, "namespace", bench.DefaultNamespace, "with -temporal-address: the bench's own namespace there (registered if new), apart from the payflow that runs on that server")
-	fs.StringVar(&o.PprofDir, "pprof", "", "write CPU and heap profiles of the measured rounds into this directory")
+	fs.StringVar(&o.PprofDir, "pprof", "", "write the measured rounds' CPU profiles (per side and merged) and a heap profile into this directory")
 	jsonFile := fs.String("json", "", "write the report as JSON to this file")
 	memory := fs.Int("memory", 0, "instead: the worker's RSS with this many checkouts waiting for a webhook")
 	sticky := fs.Int("sticky-cache", cfg.WorkerStickyCache, "with -memory: the worker's sticky cache size")
