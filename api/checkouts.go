@@ -97,6 +97,9 @@ type checkoutCreated struct {
 	Status     workflows.CheckoutStatus `json:"status"`
 	Amount     int64                    `json:"amount"`
 	Currency   string                   `json:"currency"`
+	// With Prefer: wait, the payment's first outcome.
+	FailureReason string                  `json:"failure_reason,omitempty"`
+	Payment       *workflows.PaymentState `json:"payment,omitempty"`
 }
 
 // createCheckout prices the cart, records the order and starts its workflow.
@@ -141,7 +144,15 @@ func (s *server) createCheckout(c *fiber.Ctx) error {
 		return errorf(http.StatusConflict, "order_conflict", "order "+b.OrderID+" exists with a different body")
 	}
 	// Starting is idempotent too: a retry after a failed start finishes the job.
-	runID, err := s.startCheckout(ctx, b, order)
+	// A new checkout asked to wait (Prefer: wait=N) is started with its
+	// first-outcome update; a repeat answers as it stands.
+	var runID string
+	var outcome *workflows.CheckoutState
+	if wait := preferWait(c.Get("Prefer")); wait > 0 && created {
+		runID, outcome, err = s.startCheckoutWaiting(ctx, b, order, wait)
+	} else {
+		runID, err = s.startCheckout(ctx, b, order)
+	}
 	if err != nil {
 		s.log.Warn("checkout workflow not started", "order_id", b.OrderID, "error", err)
 		return errorf(http.StatusServiceUnavailable, "temporal_unavailable", "the checkout is recorded but could not start; retry the same request")
@@ -156,9 +167,14 @@ func (s *server) createCheckout(c *fiber.Ctx) error {
 	if !created {
 		status = http.StatusOK
 	}
-	return c.Status(status).JSON(checkoutCreated{
+	res := checkoutCreated{
 		OrderID: b.OrderID, WorkflowID: wfID, RunID: order.RunID, Status: order.Status, Amount: order.Amount, Currency: order.Currency,
-	})
+	}
+	if outcome != nil {
+		c.Set("Preference-Applied", "wait")
+		res.Status, res.FailureReason, res.Payment = outcome.Status, outcome.FailureReason, &outcome.Payment
+	}
+	return c.Status(status).JSON(res)
 }
 
 // priceCart prices the cart from the catalog so the answer can state the
