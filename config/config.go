@@ -26,7 +26,7 @@ type Var struct {
 var Vars = []Var{
 	{"DATABASE_URL", "postgres://payflow:payflow@127.0.0.1:5432/payflow?sslmode=disable", "PostgreSQL connection string", true},
 	{"PAYFLOW_DB_MAX_OPEN_CONNS", "20", "PostgreSQL pool: open connections", false},
-	{"PAYFLOW_DB_MAX_IDLE_CONNS", "10", "PostgreSQL pool: idle connections", false},
+	{"PAYFLOW_DB_MAX_IDLE_CONNS", "20", "PostgreSQL pool: idle connections (as many as open: a pool that closes connections at load reopens them, each a backend start and an authentication)", false},
 	{"TEMPORAL_ADDRESS", "127.0.0.1:7233", "Temporal frontend (dev: the embedded server listens here)", false},
 	{"TEMPORAL_NAMESPACE", "default", "Temporal namespace", false},
 	{"PAYFLOW_TASK_QUEUE", "payflow", "Temporal task queue of the worker", false},
