@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"github.com/payflow/payflow/workflows"
 )
@@ -113,49 +114,53 @@ type OrderLine struct {
 	UnitPrice int64
 }
 
-// SaveOrderSnapshot writes the read model of one step in a transaction.
+// SaveOrderSnapshot writes the read model of one step: the order, its
+// lines, its payment, the status history and the spent token, in one
+// statement (atomic, one round trip; a checkout saves at every step). Rows
+// that did not change are not rewritten.
 func (s *Store) SaveOrderSnapshot(ctx context.Context, o OrderSnapshot) error {
-	return s.inTx(ctx, func(tx *sqlx.Tx) error {
-		res, err := tx.ExecContext(ctx, `
+	skus := make([]string, len(o.Lines))
+	qtys := make([]int64, len(o.Lines))
+	prices := make([]int64, len(o.Lines))
+	for i, l := range o.Lines {
+		skus[i], qtys[i], prices[i] = l.SKU, l.Quantity, l.UnitPrice
+	}
+	var n int
+	err := s.db.GetContext(ctx, &n, `
+		WITH o AS (
 			UPDATE orders SET status = $2, amount = $3, failure_reason = $4, state = $5,
 				run_id = CASE WHEN $6 = '' THEN run_id ELSE $6 END, updated_at = now()
-			WHERE order_id = $1`,
-			o.OrderID, o.Status, o.Amount, o.FailureReason, []byte(o.State), o.RunID)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return ErrNotFound
-		}
-		for _, l := range o.Lines {
-			if _, err := tx.ExecContext(ctx, `
-				INSERT INTO order_lines (order_id, sku, quantity, unit_price) VALUES ($1, $2, $3, $4)
-				ON CONFLICT (order_id, sku) DO UPDATE SET quantity = EXCLUDED.quantity, unit_price = EXCLUDED.unit_price`,
-				o.OrderID, l.SKU, l.Quantity, l.UnitPrice); err != nil {
-				return err
-			}
-		}
-		if o.PaymentID != "" {
-			if _, err := tx.ExecContext(ctx, `
-				INSERT INTO payments (order_id, provider, provider_payment_id, status, amount, currency)
-				VALUES ($1, $2, $3, $4, $5, $6)
-				ON CONFLICT (provider, provider_payment_id) DO UPDATE SET status = EXCLUDED.status, updated_at = now()`,
-				o.OrderID, o.PaymentProvider, o.PaymentID, o.PaymentStatus, o.Amount, o.Currency); err != nil {
-				return err
-			}
-		}
-		if _, err := tx.ExecContext(ctx, `
-			INSERT INTO order_status_history (order_id, status, detail) VALUES ($1, $2, $3)
-			ON CONFLICT (order_id, status) DO NOTHING`, o.OrderID, o.Status, o.Detail); err != nil {
-			return err
-		}
-		if o.TokenSpent {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM payment_tokens WHERE order_id = $1`, o.OrderID); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+			WHERE order_id = $1
+			RETURNING order_id
+		), lines AS (
+			INSERT INTO order_lines (order_id, sku, quantity, unit_price)
+			SELECT o.order_id, l.sku, l.quantity, l.unit_price
+			FROM o, unnest($7::text[], $8::bigint[], $9::bigint[]) AS l (sku, quantity, unit_price)
+			ON CONFLICT (order_id, sku) DO UPDATE SET quantity = EXCLUDED.quantity, unit_price = EXCLUDED.unit_price
+			WHERE (order_lines.quantity, order_lines.unit_price) IS DISTINCT FROM (EXCLUDED.quantity, EXCLUDED.unit_price)
+		), payment AS (
+			INSERT INTO payments (order_id, provider, provider_payment_id, status, amount, currency)
+			SELECT o.order_id, $10, $11, $12, $3, $13 FROM o WHERE $11 <> ''
+			ON CONFLICT (provider, provider_payment_id) DO UPDATE SET status = EXCLUDED.status, updated_at = now()
+			WHERE payments.status IS DISTINCT FROM EXCLUDED.status
+		), history AS (
+			INSERT INTO order_status_history (order_id, status, detail)
+			SELECT o.order_id, $2, $14 FROM o
+			ON CONFLICT (order_id, status) DO NOTHING
+		), spent AS (
+			DELETE FROM payment_tokens t USING o WHERE $15 AND t.order_id = o.order_id
+		)
+		SELECT count(*) FROM o`,
+		o.OrderID, o.Status, o.Amount, o.FailureReason, []byte(o.State), o.RunID,
+		pq.Array(skus), pq.Array(qtys), pq.Array(prices),
+		o.PaymentProvider, o.PaymentID, o.PaymentStatus, o.Currency, o.Detail, o.TokenSpent)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return ErrNotFound
+	}
+	return nil
 }
 
 // ListOrders pages through orders, newest first. The cursor is the last

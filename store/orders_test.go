@@ -126,3 +126,61 @@ func TestCreateOrderWithTokenConcurrent(t *testing.T) {
 		t.Fatalf("token %q, want the winner's (%d)", tok, winner)
 	}
 }
+
+// A snapshot writes the order, its lines, its payment and the status history
+// together; a later one updates what moved and leaves the rest; an unknown
+// order is ErrNotFound and writes nothing.
+func TestSaveOrderSnapshot(t *testing.T) {
+	s := cmTestStore(t)
+	ctx := context.Background()
+	if _, _, err := s.CreateOrderWithToken(ctx, testOrder("ord_snap", "card", "h"), "tok_snap_00000000"); err != nil {
+		t.Fatal(err)
+	}
+	lines := []OrderLine{{SKU: "A", Quantity: 2, UnitPrice: 500}, {SKU: "B", Quantity: 1, UnitPrice: 1500}}
+	save := func(o OrderSnapshot) {
+		t.Helper()
+		o.OrderID, o.State, o.Lines, o.Currency = "ord_snap", []byte(`{"n":1}`), lines, "USD"
+		if err := s.SaveOrderSnapshot(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	save(OrderSnapshot{Status: workflows.StatusReserved, Amount: 2500, RunID: "run-1", Detail: "stock reserved"})
+	save(OrderSnapshot{Status: workflows.StatusAwaitingPayment, Amount: 2500, PaymentProvider: "checkoutcom", PaymentID: "pay_1", PaymentStatus: "Authorized", TokenSpent: true})
+	lines[1].Quantity = 3
+	save(OrderSnapshot{Status: workflows.StatusFulfilled, Amount: 2500, PaymentProvider: "checkoutcom", PaymentID: "pay_1", PaymentStatus: "Captured", Detail: "stock committed"})
+
+	o, err := s.GetOrder(ctx, "ord_snap")
+	if err != nil || o.Status != workflows.StatusFulfilled || o.RunID != "run-1" || string(o.State) != `{"n": 1}` {
+		t.Fatalf("order %+v, %v", o, err)
+	}
+	var got []string
+	if err := s.db.SelectContext(ctx, &got, `SELECT sku || ':' || quantity || ':' || unit_price FROM order_lines WHERE order_id = 'ord_snap' ORDER BY sku`); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(got) != "[A:2:500 B:3:1500]" {
+		t.Fatalf("lines %v", got)
+	}
+	var pay string
+	if err := s.db.GetContext(ctx, &pay, `SELECT status FROM payments WHERE provider = 'checkoutcom' AND provider_payment_id = 'pay_1' AND order_id = 'ord_snap'`); err != nil || pay != "Captured" {
+		t.Fatalf("payment %q, %v", pay, err)
+	}
+	var hist []string
+	if err := s.db.SelectContext(ctx, &hist, `SELECT status || '/' || detail FROM order_status_history WHERE order_id = 'ord_snap' ORDER BY id`); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(hist) != "[reserved/stock reserved awaiting_payment/ fulfilled/stock committed]" {
+		t.Fatalf("history %v", hist)
+	}
+	if tok := tokenOf(t, s, "ord_snap"); tok != "" {
+		t.Fatalf("token %q kept after the charge", tok)
+	}
+
+	err = s.SaveOrderSnapshot(ctx, OrderSnapshot{OrderID: "ord_none", Status: workflows.StatusReserved, State: []byte(`{}`), Lines: lines, PaymentID: "pay_2", PaymentProvider: "checkoutcom"})
+	if !errors.Is(err, ErrNotFound) {
+		t.Fatalf("unknown order: %v", err)
+	}
+	var n int
+	if err := s.db.GetContext(ctx, &n, `SELECT (SELECT count(*) FROM order_lines WHERE order_id = 'ord_none') + (SELECT count(*) FROM payments WHERE provider_payment_id = 'pay_2')`); err != nil || n != 0 {
+		t.Fatalf("unknown order wrote %d rows, %v", n, err)
+	}
+}
