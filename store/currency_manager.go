@@ -243,10 +243,12 @@ func (s *Store) GetDeposit(ctx context.Context, ledgerTxID string) (Deposit, err
 // isUniqueViolation reports a unique-constraint violation (23505).
 func isUniqueViolation(err error) bool { return pqCode(err) == "23505" }
 
-// jsonOr is raw, or def when raw is empty (jsonb columns are NOT NULL).
-func jsonOr(raw json.RawMessage, def string) []byte {
+// jsonOr is raw, or def when raw is empty (jsonb columns are NOT NULL), as
+// text: the pool sends []byte parameters in binary (binary_parameters), and
+// a jsonb parameter in binary would need jsonb's own binary format.
+func jsonOr(raw json.RawMessage, def string) string {
 	if len(raw) == 0 {
-		return []byte(def)
+		return def
 	}
-	return raw
+	return string(raw)
 }

@@ -44,7 +44,7 @@ func (s *Store) RecordWebhook(ctx context.Context, e InboxEvent) (InboxEvent, bo
 		VALUES ($1, $2, $3, $4, $5, $6, $7)
 		ON CONFLICT (provider, event_id) DO NOTHING
 		RETURNING `+inboxColumns,
-		e.Provider, e.EventID, e.EventType, e.WorkflowID, []byte(e.Payload), e.Status, e.Note)
+		e.Provider, e.EventID, e.EventType, e.WorkflowID, string(e.Payload), e.Status, e.Note)
 	if err == nil {
 		return out, true, nil
 	}

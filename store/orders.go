@@ -66,7 +66,7 @@ func (s *Store) CreateOrderWithToken(ctx context.Context, o Order, token string)
 		SELECT true AS created, `+orderColumns+` FROM ins
 		UNION ALL
 		SELECT false, `+orderColumns+` FROM orders WHERE order_id = $1 AND NOT EXISTS (SELECT 1 FROM ins)`,
-		o.OrderID, o.Status, o.Amount, o.Currency, o.PaymentMethod, o.CustomerEmail, o.RequestHash, o.WorkflowID, []byte(o.State), token)
+		o.OrderID, o.Status, o.Amount, o.Currency, o.PaymentMethod, o.CustomerEmail, o.RequestHash, o.WorkflowID, string(o.State), token)
 	if err == nil {
 		return out.Order, out.Created, nil
 	}
@@ -151,7 +151,7 @@ func (s *Store) SaveOrderSnapshot(ctx context.Context, o OrderSnapshot) error {
 			DELETE FROM payment_tokens t USING o WHERE $15 AND t.order_id = o.order_id
 		)
 		SELECT count(*) FROM o`,
-		o.OrderID, o.Status, o.Amount, o.FailureReason, []byte(o.State), o.RunID,
+		o.OrderID, o.Status, o.Amount, o.FailureReason, string(o.State), o.RunID,
 		pq.Array(skus), pq.Array(qtys), pq.Array(prices),
 		o.PaymentProvider, o.PaymentID, o.PaymentStatus, o.Currency, o.Detail, o.TokenSpent)
 	if err != nil {

@@ -69,6 +69,12 @@ func OpenTimeouts(dsn string, maxOpen, maxIdle int, t Timeouts) (*Store, error) 
 		// An unknown URL parameter is a session setting for lib/pq.
 		q.Set("statement_timeout", strconv.FormatInt(t.Statement.Milliseconds(), 10))
 	}
+	if q.Get("binary_parameters") == "" {
+		// A statement with parameters in one round trip, not two (prepare,
+		// then execute). []byte parameters then go in binary: the store
+		// sends jsonb as text (string) and only bytea as []byte.
+		q.Set("binary_parameters", "yes")
+	}
 	u.RawQuery = q.Encode()
 	connector, err := pq.NewConnector(u.String())
 	if err != nil {
