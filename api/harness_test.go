@@ -27,6 +27,7 @@ import (
 	"github.com/payflow/payflow/providers/rehive"
 	"github.com/payflow/payflow/store"
 	"github.com/payflow/payflow/store/storetest"
+	"github.com/payflow/payflow/workflows"
 )
 
 // fakeTemporal starts workflows (after Delay, so concurrent requests
@@ -39,7 +40,10 @@ type fakeTemporal struct {
 	// place of "not found": tests hold webhook deliveries with it. Set it
 	// before the first request.
 	Signal func(ctx context.Context) error
-	starts atomic.Int64
+	// Outcome answers the first-outcome update of Update-with-Start; nil:
+	// no worker ever takes it (checkouts_wait_test.go).
+	Outcome *workflows.CheckoutState
+	starts  atomic.Int64
 }
 
 type fakeRun struct{ id string }

@@ -32,7 +32,7 @@ func TestCreateCheckoutWaitsForFirstOutcome(t *testing.T) {
 		}
 		// The charge is answered Authorized; the capture's webhook follows.
 		pay, _ := res["payment"].(map[string]any)
-		if res["status"] != string(workflows.StatusAwaitingPayment) && res["status"] != string(workflows.StatusFulfilled) || pay["provider_payment_id"] == "" || res["run_id"] == "" {
+		if res["status"] != string(workflows.StatusAwaitingPayment) && res["status"] != string(workflows.StatusFulfilled) || pay["provider_payment_id"] == nil || pay["provider_payment_id"] == "" || res["run_id"] == nil || res["run_id"] == "" {
 			t.Fatalf("first outcome: %v", res)
 		}
 		waitStatus(t, order, 20*time.Second, workflows.StatusFulfilled)
