@@ -136,6 +136,7 @@ func (a *App) API() *fiber.App {
 // Worker builds the Temporal worker with every activity wired to the clients.
 func (a *App) Worker() sdkworker.Worker {
 	return worker.New(a.Temporal, a.Config.TaskQueue, worker.Deps{
+		VersionPins: a.Config.VersionPins,
 		Checkout: &activities.Checkout{
 			Store: a.Store, CheckoutCom: a.CheckoutCom, Rehive: a.Rehive,
 			Merchant: activities.Merchant{Email: a.Config.Rehive.MerchantEmail, Account: a.Config.Rehive.MerchantAccount},

@@ -30,6 +30,7 @@ var Vars = []Var{
 	{"TEMPORAL_ADDRESS", "127.0.0.1:7233", "Temporal frontend (dev: the embedded server listens here)", false},
 	{"TEMPORAL_NAMESPACE", "default", "Temporal namespace", false},
 	{"PAYFLOW_TASK_QUEUE", "payflow", "Temporal task queue of the worker", false},
+	{"PAYFLOW_WORKFLOW_VERSION_PINS", "", "worker: change ids and the version new runs record for them instead of the newest, e.g. operator-cancel=1 (the lean checkout's rollout: ship with the pin so the previous build can still run every workflow, remove it once none of that build is left)", false},
 	{"PAYFLOW_WORKER_STICKY_CACHE", "10000", "worker: workflows kept in memory between their tasks (the SDK's sticky cache; 10000 is its default). A smaller cache bounds the worker's memory; an evicted workflow replays its history at its next task", false},
 	{"PAYFLOW_TEMPORAL_TLS_CA", "", "PEM file of the CA that signs the Temporal frontend's certificate (TLS to Temporal is on when any PAYFLOW_TEMPORAL_TLS_* or PAYFLOW_TEMPORAL_API_KEY is set; without a CA the system roots are used)", false},
 	{"PAYFLOW_TEMPORAL_TLS_CERT", "", "PEM client certificate for mTLS to Temporal (with PAYFLOW_TEMPORAL_TLS_KEY; Temporal Cloud mTLS namespaces)", false},
@@ -87,6 +88,9 @@ type Config struct {
 	DatabaseURL     string
 	DBMaxOpenConns  int
 	DBMaxIdleConns  int
+	// VersionPins are GetVersion change ids and the version new runs record
+	// (PAYFLOW_WORKFLOW_VERSION_PINS).
+	VersionPins map[string]int
 	TemporalAddress string
 	Namespace       string
 	TaskQueue       string
@@ -253,6 +257,10 @@ func Load(getenv func(string) string) (Config, error) {
 	if len(c.APIKeys) == 0 {
 		errs = append(errs, "PAYFLOW_API_KEYS: at least one key is required")
 	}
+	var err error
+	if c.VersionPins, err = versionPins(get("PAYFLOW_WORKFLOW_VERSION_PINS")); err != nil {
+		errs = append(errs, "PAYFLOW_WORKFLOW_VERSION_PINS: "+err.Error())
+	}
 	if len(c.CodecAuth) == 0 {
 		c.CodecAuth = c.APIKeys
 	}
@@ -395,6 +403,21 @@ func PrintHelp(w io.Writer) {
 		}
 		fmt.Fprintf(w, "  %-34s %s\n  %-34s default: %s\n", v.Name, v.Help, "", def)
 	}
+}
+
+// versionPins parses "change-id=version,..." (version -1 is
+// workflow.DefaultVersion, the code before the change).
+func versionPins(s string) (map[string]int, error) {
+	pins := map[string]int{}
+	for _, item := range list(s, false) {
+		id, v, ok := strings.Cut(item, "=")
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if id = strings.TrimSpace(id); !ok || id == "" || err != nil || n < -1 {
+			return nil, fmt.Errorf("want change-id=version pairs such as operator-cancel=1, got %q", item)
+		}
+		pins[id] = n
+	}
+	return pins, nil
 }
 
 func list(s string, upper bool) []string {

@@ -115,3 +115,17 @@ func TestProductionProblemsAreNamed(t *testing.T) {
 		}
 	}
 }
+
+func TestWorkflowVersionPins(t *testing.T) {
+	c, err := Load(func(k string) string {
+		return map[string]string{"PAYFLOW_WORKFLOW_VERSION_PINS": " operator-cancel=1, late-payments=-1 "}[k]
+	})
+	if err != nil || len(c.VersionPins) != 2 || c.VersionPins["operator-cancel"] != 1 || c.VersionPins["late-payments"] != -1 {
+		t.Fatalf("pins %v, %v", c.VersionPins, err)
+	}
+	for _, bad := range []string{"operator-cancel", "=1", "operator-cancel=two", "operator-cancel=-2"} {
+		if _, err := Load(func(k string) string { return map[string]string{"PAYFLOW_WORKFLOW_VERSION_PINS": bad}[k] }); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}

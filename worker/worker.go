@@ -17,6 +17,9 @@ type Deps struct {
 	Checkout        *activities.Checkout
 	CurrencyManager *activities.CurrencyManager
 	Reconciler      *activities.Reconciler
+	// VersionPins are the versions new runs record for pinned change ids
+	// (workflows.PinnedVersions, PAYFLOW_WORKFLOW_VERSION_PINS).
+	VersionPins map[string]int
 }
 
 // New returns a worker on taskQueue; the caller starts and stops it.
@@ -26,6 +29,7 @@ func New(c client.Client, taskQueue string, d Deps) sdkworker.Worker {
 		// worker stops; Temporal retries whatever is cut short.
 		WorkerStopTimeout:                  20 * time.Second,
 		MaxConcurrentActivityExecutionSize: 200,
+		PreferredVersionProvider:           workflows.PinnedVersions(d.VersionPins),
 	})
 	workflows.RegisterWorkflows(w)
 	workflows.RegisterCheckoutActivities(w, d.Checkout)

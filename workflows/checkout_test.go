@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 )
 
@@ -449,4 +450,19 @@ func TestCheckoutLeanLocalActivities(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A worker that pins operator-cancel to 1 (the lean checkout's rollout)
+// starts runs as the previous build did: activities, not local ones.
+func TestCheckoutPinnedBeforeLean(t *testing.T) {
+	h := newCheckoutHarness(t)
+	h.env.SetWorkerOptions(worker.Options{PreferredVersionProvider: PinnedVersions(map[string]int{versionOperatorCancel: 1})})
+	var remote []string
+	h.env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, _ converter.EncodedValues) {
+		remote = append(remote, info.ActivityType.Name)
+	})
+	h.signalAt(time.Minute, ckoEvent("payment_captured", "evt_1", ckPaymentID))
+	require.Equal(t, StatusFulfilled, h.runOK(cardCheckoutInput()).Status)
+	require.Equal(t, []string{ActPriceCart, ActReserveStock, ActChargeCard, ActCommitStock}, remote)
+	require.Nil(t, PinnedVersions(nil))
 }
