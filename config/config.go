@@ -85,12 +85,12 @@ var Vars = []Var{
 
 // Config is the parsed configuration.
 type Config struct {
-	DatabaseURL     string
-	DBMaxOpenConns  int
-	DBMaxIdleConns  int
+	DatabaseURL    string
+	DBMaxOpenConns int
+	DBMaxIdleConns int
 	// VersionPins are GetVersion change ids and the version new runs record
 	// (PAYFLOW_WORKFLOW_VERSION_PINS).
-	VersionPins map[string]int
+	VersionPins     map[string]int
 	TemporalAddress string
 	Namespace       string
 	TaskQueue       string
