@@ -192,6 +192,10 @@ func (w *checkout) run(ctx workflow.Context) error {
 		if !isType(err, ErrTypeInvalidCart) {
 			reason = ReasonInternalError
 		}
+		// A lean run's first task may have run before (a worker died
+		// before completing it) and reserved: released, which is a no-op
+		// when nothing is held.
+		w.holdsStock = w.lean
 		return w.fail(ctx, reason, errDetail(err))
 	}
 	w.state.Lines, w.state.Amount = priced.Lines, priced.Amount

@@ -41,14 +41,15 @@ func (t *tracker[S]) setStatus(ctx workflow.Context, status S, detail string) {
 	t.save(ctx)
 }
 
-// passStatus moves the status and notes it on the timeline, but neither
-// upserts the search attributes nor saves: for a status that lasts only the
-// workflow task it is set in, which no operator could search for (an upsert
-// is a visibility write) and the next save overtakes.
+// passStatus moves the status as setStatus does, saved (the read model and
+// its status history keep it), but leaves the search attributes alone: for
+// a status that normally lasts only the workflow task it is set in, which
+// no operator searches for (an upsert is a visibility write).
 func (t *tracker[S]) passStatus(ctx workflow.Context, status S, detail string) {
 	*t.status = status
 	t.note(ctx, string(status), detail)
 	workflow.SetCurrentDetails(ctx, t.details(status, detail))
+	t.save(ctx)
 }
 
 func (t *tracker[S]) upsertSearch(ctx workflow.Context) {

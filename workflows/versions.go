@@ -56,8 +56,9 @@ const (
 
 	// Checkout, issue 13: version 2 of versionOperatorCancel, a lean
 	// checkout. Price, reserve and commit run as local activities; the
-	// status "paid", which lasts only the workflow task that commits the stock, is
-	// neither upserted as PayflowStatus nor saved; and the run asks none of the
+	// status "paid" is saved but not upserted as PayflowStatus (it normally
+	// lasts only the workflow task that commits the stock; while a commit
+	// retries, search shows the status before it); and the run asks none of the
 	// checkout changes above again: it started on code that has them all
 	// (every GetVersion asked is a marker and a TemporalChangeVersion upsert,
 	// a visibility write, in each run). A later checkout change gets a
