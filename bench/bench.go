@@ -77,8 +77,12 @@ type Side struct {
 
 // Report is the JSON `payflow bench --json` writes.
 type Report struct {
-	ThroughputRatio          float64 `json:"throughput_ratio"`
-	PostP99Ratio             float64 `json:"post_p99_ratio"`
+	ThroughputRatio float64 `json:"throughput_ratio"`
+	PostP99Ratio    float64 `json:"post_p99_ratio"`
+	// PostP99RatioSameLoad is POST's p99 over ProbeStart's: a bare SDK
+	// ExecuteWorkflow made during the payflow rounds, at their load.
+	PostP99RatioSameLoad     float64 `json:"post_p99_ratio_same_load"`
+	ProbeStart               Latency `json:"bare_sdk_start_at_payflow_load"`
 	WebhookAckP99Ms          float64 `json:"webhook_ack_p99_ms"`
 	HistoryEventsPerCheckout float64 `json:"history_events_per_checkout"`
 	// ThroughputRatioVsFiledShape is payflow against the engine running
@@ -201,7 +205,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		return nil, err
 	}
 	base, filed, pay := newSideRun("baseline"), newSideRun("baseline-filed-shape"), newSideRun("payflow")
-	starts, filedStarts, posts := &samples{}, &samples{}, &samples{}
+	starts, filedStarts, posts, probeStarts := &samples{}, &samples{}, &samples{}, &samples{}
 	baseEnds, filedEnds, payEnds := &samples{}, &samples{}, &samples{}
 	for r := range o.Rounds {
 		sides := []func() error{
@@ -226,7 +230,10 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 				if err != nil {
 					return err
 				}
+				var stopProbe func()
 				v, err := pay.measure(scope, o.N, func() (float64, error) {
+					stopProbe = startProbe(ctx, tc, fmt.Sprint(r), probeStarts)
+					defer stopProbe()
 					return payflowRound(p, w, sku, fmt.Sprint(r), toks, o.Concurrency, posts, payEnds)
 				})
 				fmt.Fprintf(o.Out, "bench: round %d payflow              %6.1f checkouts/s\n", r+1, v)
@@ -266,6 +273,8 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	rep.ThroughputRatio = ratio(rep.Payflow.Throughput.Median, rep.Baseline.Throughput.Median)
 	rep.ThroughputRatioVsFiledShape = ratio(rep.Payflow.Throughput.Median, rep.FiledShape.Throughput.Median)
 	rep.PostP99Ratio = ratio(rep.Payflow.Start.P99, rep.Baseline.Start.P99)
+	rep.ProbeStart = probeStarts.latency()
+	rep.PostP99RatioSameLoad = ratio(rep.Payflow.Start.P99, rep.ProbeStart.P99)
 	rep.WebhookAckP99Ms = rep.WebhookAck.P99
 	rep.Seconds = time.Since(began).Seconds()
 	rep.print(o.Out)
@@ -368,6 +377,8 @@ func (r *Report) print(w io.Writer) {
 	fmt.Fprintf(w, "  throughput ratio payflow/baseline at the shape filed: %.2f\n", r.ThroughputRatioVsFiledShape)
 	fmt.Fprintf(w, "  start p99: POST /v1/checkouts %.1f ms, bare SDK ExecuteWorkflow %.1f ms (p50 %.1f / %.1f): ratio %.2f\n",
 		p.Start.P99, b.Start.P99, p.Start.P50, b.Start.P50, r.PostP99Ratio)
+	fmt.Fprintf(w, "  start p99 at payflow's load: bare SDK ExecuteWorkflow %.1f ms (p50 %.1f, %d probes): ratio %.2f\n",
+		r.ProbeStart.P99, r.ProbeStart.P50, r.ProbeStart.N, r.PostP99RatioSameLoad)
 	fmt.Fprintf(w, "  webhook acknowledgement (signed, signalling a running checkout, at load): p50 %.1f ms, p99 %.1f ms (%d webhooks)\n",
 		r.WebhookAck.P50, r.WebhookAck.P99, r.WebhookAck.N)
 	fmt.Fprintf(w, "  bare SDK SignalWorkflow into a running workflow, at the baselines' load: p50 %.1f ms, p99 %.1f ms\n", r.BareSignal.P50, r.BareSignal.P99)
