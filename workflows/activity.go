@@ -52,7 +52,8 @@ func (c call[A, In, Out]) Run(ctx workflow.Context, in In) (Out, error) {
 	return out, err
 }
 
-// With is the same activity called with other options.
+// With is the same activity called with other options (local activity
+// options for a local one).
 func (c call[A, In, Out]) With(opts options) call[A, In, Out] {
 	c.opts = opts
 	return c
@@ -97,7 +98,8 @@ func (e effect[A, In]) Run(ctx workflow.Context, in In) error {
 	return workflow.ExecuteActivity(e.opts(ctx), e.name, in).Get(ctx, nil)
 }
 
-// With is the same activity called with other options.
+// With is the same activity called with other options (local activity
+// options for a local one).
 func (e effect[A, In]) With(opts options) effect[A, In] {
 	e.opts = opts
 	return e
