@@ -49,7 +49,7 @@ func (r *run) chaos(rng *rand.Rand, kinds []string, stop <-chan struct{}) {
 	}
 	before, _ := r.faultStats()
 	for cycle := 0; ; cycle++ {
-		unfired := r.unfiredWebhookFaults(kinds, before)
+		unfired := r.unfiredFaults(kinds, before)
 		for i, p := range providers {
 			// Every kind in turn, so that a short soak meets each of them.
 			kind := kinds[(cycle+i)%len(kinds)]
@@ -58,8 +58,9 @@ func (r *run) chaos(rng *rand.Rand, kinds []string, stop <-chan struct{}) {
 				mode = map[string]any{} // calm spells let scenarios finish
 			}
 			if len(unfired) > 0 && i == cycle%len(providers) {
-				// A webhook fault no webhook met yet (its spells saw little
-				// traffic) is on again, in one sandbox at a time.
+				// A counted fault that has not struck yet (its spells were
+				// calm, or saw little traffic) is on again, in one
+				// sandbox at a time.
 				for k, v := range faultMode(rng, unfired[cycle%len(unfired)], p) {
 					mode[k] = v
 				}
@@ -101,9 +102,9 @@ func (r *run) keepUnfired(provider string, mode map[string]any) {
 	}
 }
 
-// unfiredWebhookFaults are the kinds of webhook fault asked for whose counter
-// has not moved since before in any sandbox.
-func (r *run) unfiredWebhookFaults(kinds []string, before map[string]int) []string {
+// unfiredFaults are the counted kinds of fault asked for whose counter has
+// not moved since before in any sandbox.
+func (r *run) unfiredFaults(kinds []string, before map[string]int) []string {
 	if before == nil {
 		return nil
 	}
@@ -113,8 +114,8 @@ func (r *run) unfiredWebhookFaults(kinds []string, before map[string]int) []stri
 	}
 	var out []string
 	for _, k := range kinds {
-		if k != "drop" && k != "duplicate" {
-			continue // errors and lose carry over (keepUnfired); the rest count nothing
+		if _, counted := firedCounter[k]; !counted {
+			continue
 		}
 		fired := false
 		for _, p := range providers {
