@@ -230,12 +230,15 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 				if err != nil {
 					return err
 				}
-				var stopProbe func()
+				var cleanProbe func()
 				v, err := pay.measure(scope, o.N, func() (float64, error) {
-					stopProbe = startProbe(ctx, tc, fmt.Sprint(r), probeStarts)
+					stopProbe, cleanup := startProbe(ctx, tc, fmt.Sprint(r), probeStarts)
 					defer stopProbe()
+					cleanProbe = cleanup
 					return payflowRound(p, w, sku, fmt.Sprint(r), toks, o.Concurrency, posts, payEnds)
 				})
+				// Outside the measured round: its probes' workflows go.
+				cleanProbe()
 				fmt.Fprintf(o.Out, "bench: round %d payflow              %6.1f checkouts/s\n", r+1, v)
 				return err
 			},

@@ -14,15 +14,16 @@ const (
 	// terminated after the round.
 	probeQueue = "bench-probe"
 	// probeEvery keeps the probe light next to the round it measures (a
-	// start every 100 ms against tens of checkouts a second).
-	probeEvery = 100 * time.Millisecond
+	// start every 200 ms against tens of checkouts a second).
+	probeEvery = 200 * time.Millisecond
 )
 
 // startProbe measures a bare SDK ExecuteWorkflow at the load of the round
 // it runs beside (payflow's), so that POST /v1/checkouts is compared with a
 // start made under the same load, not only with the baseline round's
-// starts. stop ends it and terminates the probes' workflows.
-func startProbe(ctx context.Context, c client.Client, tag string, starts *samples) (stop func()) {
+// starts. stop ends it; cleanup, after the measured round, terminates the
+// probes' workflows.
+func startProbe(ctx context.Context, c client.Client, tag string, starts *samples) (stop, cleanup func()) {
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	var ids []string
@@ -45,9 +46,10 @@ func startProbe(ctx context.Context, c client.Client, tag string, starts *sample
 			}
 		}
 	}()
-	return func() {
-		close(done)
-		wg.Wait()
+	var once sync.Once
+	stop = func() { once.Do(func() { close(done); wg.Wait() }) }
+	cleanup = func() {
+		stop()
 		var twg sync.WaitGroup
 		for _, id := range ids {
 			twg.Add(1)
@@ -58,4 +60,5 @@ func startProbe(ctx context.Context, c client.Client, tag string, starts *sample
 		}
 		twg.Wait()
 	}
+	return stop, cleanup
 }
