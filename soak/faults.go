@@ -2,8 +2,10 @@ package soak
 
 import (
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 )
@@ -56,6 +58,16 @@ func (r *run) chaos(rng *rand.Rand, kinds []string, stop <-chan struct{}) {
 			mode := faultMode(rng, kind, p)
 			if rng.IntN(4) == 0 {
 				mode = map[string]any{} // calm spells let scenarios finish
+			}
+			if cycle == 0 {
+				// The one-shot faults first, in every sandbox: they wait
+				// for the calls to strike (keepUnfired), and a fast short
+				// soak's scenarios are all under way within a few spells.
+				for _, k := range []string{"errors", "lose"} {
+					if slices.Contains(kinds, k) {
+						maps.Copy(mode, faultMode(rng, k, p))
+					}
+				}
 			}
 			if len(unfired) > 0 && i == cycle%len(providers) {
 				// A counted fault that has not struck yet (its spells were
